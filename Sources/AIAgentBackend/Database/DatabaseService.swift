@@ -1,0 +1,107 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+
+/// The application's database: FluentKit's `Databases` for the configured URL, with the
+/// start-up wait for a late database and the health probe.
+public final class DatabaseService: Sendable {
+    public let url: DatabaseURL
+    public let poolSize: Int
+    let databases: Databases
+    let logger: Logger
+
+    public init(settings: Settings, logger: Logger) throws {
+        self.url = settings.database
+        self.logger = logger
+        let sqlLogLevel: Logger.Level = settings.databaseEcho ? .info : .trace
+        switch settings.database {
+        case .sqlite, .sqliteMemory:
+            // One event loop means one SQLite connection: writers never contend for the
+            // file lock, and an in-memory database is the same database for every query.
+            self.poolSize = 1
+            databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton.next())
+            let storage: SQLiteConfiguration = if case .sqlite(let path) = settings.database { .file(path) } else { .memory }
+            databases.use(.sqlite(storage, sqlLogLevel: sqlLogLevel), as: .sqlite)
+        case .postgres(let urlString):
+            let group = MultiThreadedEventLoopGroup.singleton
+            let loops = Array(group.makeIterator()).count
+            self.poolSize = settings.databasePoolSize
+            var configuration = try SQLPostgresConfiguration(url: urlString)
+            configuration.coreConfiguration.options.connectTimeout = .seconds(5)
+            databases = Databases(threadPool: .singleton, on: group)
+            databases.use(
+                .postgres(
+                    configuration: configuration,
+                    maxConnectionsPerEventLoop: max(1, (settings.databasePoolSize + loops - 1) / loops),
+                    connectionPoolTimeout: .seconds(10),
+                    sqlLogLevel: sqlLogLevel
+                ),
+                as: .psql
+            )
+        }
+    }
+
+    /// A database handle for one unit of work.
+    public var database: any Database {
+        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+    }
+
+    var sql: any SQLDatabase { database as! any SQLDatabase }
+
+    public var isPostgres: Bool { !url.isSQLite }
+
+    /// Round trip to the database; returns its latency.
+    public func ping() async throws -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try await sql.raw("SELECT 1 AS one").all()
+        return clock.now - start
+    }
+
+    /// Containers start in any order and "started" is not "ready": retry with capped
+    /// exponential backoff until the database answers or `timeout` passes.
+    public func waitUntilReachable(timeout: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var delay: Duration = .milliseconds(100)
+        var attempt = 1
+        while true {
+            do {
+                _ = try await ping()
+                if attempt > 1 { logger.info("database reachable", metadata: ["attempt": "\(attempt)"]) }
+                return
+            } catch {
+                let remaining = deadline - clock.now
+                guard remaining > .zero else {
+                    logger.error("database unreachable, giving up", metadata: ["attempts": "\(attempt)", "url": "\(url.redacted)"])
+                    throw DatabaseUnavailable(url: url.redacted, underlying: "\(String(reflecting: error))")
+                }
+                logger.warning("database not reachable yet, retrying", metadata: [
+                    "attempt": "\(attempt)", "retry_in_ms": "\(delay.milliseconds)", "error": "\(error)",
+                ])
+                try await Task.sleep(for: min(delay, remaining))
+                delay = min(delay * 2, .seconds(5))
+                attempt += 1
+            }
+        }
+    }
+
+    public func shutdown() async {
+        await databases.shutdownAsync()
+    }
+}
+
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public let url: String
+    public let underlying: String
+    public var description: String { "database \(url) is unreachable: \(underlying)" }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    var secondsDouble: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,8 @@
+/// Every schema revision, oldest first. The order is the history: never reorder or
+/// remove an applied revision; add a new one instead (`ai-agent-backend migrate create`).
+public enum Revisions {
+    public static let all: [any SchemaMigration] = [
+        CreateSystemSettings(),
+        // `migrate create` registers new revisions above this line.
+    ]
+}

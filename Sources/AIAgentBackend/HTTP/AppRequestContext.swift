@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+
+/// The request context of every route: Hummingbird's core storage plus the body limit
+/// from `MAX_BODY_SIZE` (set by `RequestObservationMiddleware`).
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var maxUploadSize: Int = 10 * 1024 * 1024
+    /// The id returned in `X-Request-ID` and written on every log line of the request.
+    public var requestID: String = ""
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    public var requestDecoder: JSONDecoder { JSONCoding.decoder }
+    public var responseEncoder: JSONEncoder { JSONCoding.encoder }
+}
+
+/// The one JSON configuration of the API: ISO 8601 UTC timestamps; snake_case keys come
+/// from each type's `CodingKeys`, so free-form maps pass through untouched.
+enum JSONCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+extension Request {
+    /// Decodes a JSON body: malformed JSON is a 400, a missing or mistyped field a 422
+    /// naming the field, a body over `MAX_BODY_SIZE` a 413.
+    public func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: buffer)
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+}

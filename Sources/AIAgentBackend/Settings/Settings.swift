@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+
+/// Where the service runs; production turns unsafe defaults into start-up errors.
+public enum AppEnvironment: String, Sendable, CaseIterable {
+    case development, production, testing
+}
+
+/// Every setting of the service, typed, with its default. Loaded from the process
+/// environment and from a `.env` file (the environment wins).
+public struct Settings: Sendable {
+    public static let developmentSecretKey = "dev-secret-key-change-this-in-production-environment"
+    public static let version = "0.1.0"
+
+    public var environment: AppEnvironment = .development
+    public var host = "127.0.0.1"
+    public var port = 8000
+    public var database: DatabaseURL = .sqlite(path: "./ai_agent.db")
+    public var databaseEcho = false
+    public var databasePoolSize = 10
+    public var databaseConnectTimeout: Duration = .seconds(30)
+    public var redisURL = "redis://localhost:6379/0"
+    public var redisPassword: String?
+    public var redisEnabled = true
+    public var cachePrefix = "ai_agent:"
+    public var cacheTTL: Duration = .seconds(3600)
+    public var cacheMemoryMaxEntries = 10_000
+    public var secretKey = Settings.developmentSecretKey
+    public var logLevel: Logger.Level = .info
+    public var logDirectory = "./logs"
+    public var logRetentionDays = 30
+    public var uploadDirectory = "./uploads"
+    public var maxBodySize = 10 * 1024 * 1024
+    public var autoMigrate = true
+    public var enableMetrics = true
+    /// Bounded wait for in-flight requests on SIGTERM/SIGINT.
+    public var shutdownTimeout: Duration = .seconds(30)
+
+    public init() {}
+
+    /// Reads `environment` plus the `.env` file at `dotEnvPath` (when it exists) and
+    /// validates every value, naming the variable at fault.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        dotEnvPath: String? = ".env"
+    ) throws(SettingsError) -> Settings {
+        var values: [String: String] = [:]
+        if let dotEnvPath, let text = try? String(contentsOfFile: dotEnvPath, encoding: .utf8) {
+            values = try DotEnv.parse(text, source: dotEnvPath)
+        }
+        values.merge(environment) { _, fromEnvironment in fromEnvironment }
+        return try Settings(values: values)
+    }
+
+    init(values: [String: String]) throws(SettingsError) {
+        let reader = SettingsReader(values: values)
+        environment = try reader.choice("ENVIRONMENT", default: environment)
+        host = reader.string("HOST", default: host)
+        port = try reader.integer("PORT", default: port, in: 1...65535)
+        database = try reader.parsed("DATABASE_URL", default: database, accepts: DatabaseURL.accepted) {
+            try DatabaseURL(parsing: $0)
+        }
+        databaseEcho = try reader.bool("DATABASE_ECHO", default: databaseEcho)
+        databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", default: databasePoolSize, in: 1...500)
+        databaseConnectTimeout = try reader.seconds("DATABASE_CONNECT_TIMEOUT", default: databaseConnectTimeout)
+        redisURL = try reader.parsed("REDIS_URL", default: redisURL, accepts: "redis://[user:password@]host[:port][/db] or rediss://…") {
+            try Self.validateRedisURL($0)
+        }
+        redisPassword = reader.optionalString("REDIS_PASSWORD")
+        redisEnabled = try reader.bool("REDIS_ENABLED", default: redisEnabled)
+        cachePrefix = reader.string("CACHE_PREFIX", default: cachePrefix)
+        cacheTTL = try reader.seconds("CACHE_TTL", default: cacheTTL)
+        cacheMemoryMaxEntries = try reader.integer("CACHE_MEMORY_MAX_ENTRIES", default: cacheMemoryMaxEntries, in: 1...10_000_000)
+        secretKey = reader.string("SECRET_KEY", default: secretKey)
+        logLevel = try reader.parsed("LOG_LEVEL", default: logLevel, accepts: "DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)") {
+            try Self.parseLogLevel($0)
+        }
+        logDirectory = reader.string("LOG_DIR", default: logDirectory)
+        logRetentionDays = try reader.integer("LOG_RETENTION_DAYS", default: logRetentionDays, in: 1...3650)
+        uploadDirectory = reader.string("UPLOAD_DIR", default: uploadDirectory)
+        maxBodySize = try reader.parsed("MAX_BODY_SIZE", default: maxBodySize, accepts: "a size in bytes, optionally with KB, MB, KiB or MiB") {
+            try Self.parseByteSize($0)
+        }
+        autoMigrate = try reader.bool("AUTO_MIGRATE", default: autoMigrate)
+        enableMetrics = try reader.bool("ENABLE_METRICS", default: enableMetrics)
+        shutdownTimeout = try reader.seconds("SHUTDOWN_TIMEOUT", default: shutdownTimeout)
+        try validateForEnvironment()
+    }
+
+    /// Production refuses the development secret and short secrets.
+    private func validateForEnvironment() throws(SettingsError) {
+        guard environment == .production else { return }
+        if secretKey == Self.developmentSecretKey {
+            throw SettingsError(variable: "SECRET_KEY", message: "the development default is refused in production; set a random value of at least 32 characters")
+        }
+        if secretKey.count < 32 {
+            throw SettingsError(variable: "SECRET_KEY", message: "must be at least 32 characters in production (got \(secretKey.count))")
+        }
+    }
+
+    static func parseLogLevel(_ text: String) throws -> Logger.Level {
+        switch text.lowercased() {
+        case "trace": .trace
+        case "debug": .debug
+        case "info": .info
+        case "notice": .notice
+        case "warning", "warn": .warning
+        case "error": .error
+        case "critical": .critical
+        default: throw SettingsReader.Invalid()
+        }
+    }
+
+    static func parseByteSize(_ text: String) throws -> Int {
+        let units: [(String, Int)] = [("KIB", 1024), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let upper = text.uppercased().trimmingCharacters(in: .whitespaces)
+        for (suffix, factor) in units where upper.hasSuffix(suffix) {
+            guard let number = Int(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { break }
+            return number * factor
+        }
+        guard let bytes = Int(upper), bytes > 0 else { throw SettingsReader.Invalid() }
+        return bytes
+    }
+
+    static func validateRedisURL(_ text: String) throws -> String {
+        guard let url = URLComponents(string: text), ["redis", "rediss"].contains(url.scheme),
+              let host = url.host, !host.isEmpty
+        else { throw SettingsReader.Invalid() }
+        let database = url.path.split(separator: "/").first.map(String.init) ?? "0"
+        guard Int(database).map({ $0 >= 0 }) == true else { throw SettingsReader.Invalid() }
+        return text
+    }
+}
+
+/// A configuration value that cannot be used: printed as one line at start-up.
+public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let message: String
+    public var description: String { "invalid configuration: \(variable): \(message)" }
+}
+
+/// Typed lookups over the merged variables; each failure names the variable and what it accepts.
+struct SettingsReader {
+    struct Invalid: Error {}
+    let values: [String: String]
+
+    func optionalString(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func string(_ name: String, default fallback: String) -> String {
+        optionalString(name) ?? fallback
+    }
+
+    func parsed<T>(_ name: String, default fallback: T, accepts: String, _ parse: (String) throws -> T) throws(SettingsError) -> T {
+        guard let raw = optionalString(name) else { return fallback }
+        do {
+            return try parse(raw)
+        } catch {
+            throw SettingsError(variable: name, message: "\(Self.quoted(raw, name)) is not valid; expected \(accepts)")
+        }
+    }
+
+    func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        try parsed(name, default: fallback, accepts: "an integer from \(range.lowerBound) to \(range.upperBound)") { text in
+            guard let value = Int(text), range.contains(value) else { throw Invalid() }
+            return value
+        }
+    }
+
+    func bool(_ name: String, default fallback: Bool) throws(SettingsError) -> Bool {
+        try parsed(name, default: fallback, accepts: "true or false (also 1/0, yes/no, on/off)") { text in
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: throw Invalid()
+            }
+        }
+    }
+
+    func seconds(_ name: String, default fallback: Duration) throws(SettingsError) -> Duration {
+        try parsed(name, default: fallback, accepts: "a number of seconds greater than 0") { text in
+            guard let value = Double(text), value > 0, value.isFinite else { throw Invalid() }
+            return .milliseconds(Int64(value * 1000))
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(SettingsError) -> T where T.RawValue == String {
+        let names = T.allCases.map(\.rawValue).joined(separator: ", ")
+        return try parsed(name, default: fallback, accepts: "one of \(names)") { text in
+            guard let value = T(rawValue: text.lowercased()) else { throw Invalid() }
+            return value
+        }
+    }
+
+    /// Secrets are never echoed back, not even in an error line.
+    private static func quoted(_ raw: String, _ name: String) -> String {
+        if name.contains("PASSWORD") || name.contains("SECRET") { return "the value" }
+        if name.hasSuffix("_URL") { return "'\(DatabaseURL.redactingPassword(raw))'" }
+        return "'\(raw)'"
+    }
+}

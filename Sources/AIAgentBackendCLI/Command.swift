@@ -1,0 +1,51 @@
+import AIAgentBackend
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct AIAgentBackendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ai-agent-backend",
+        abstract: "The AI agent and API-testing platform backend.",
+        version: Settings.version,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Loads settings or exits with status 2 and one line naming the bad variable.
+func loadSettings() throws -> Settings {
+    do {
+        return try Settings.load()
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP service (migrating to head first unless AUTO_MIGRATE=false).")
+
+    func run() async throws {
+        let settings = try loadSettings()
+        let output = LogOutput(
+            format: settings.environment == .production ? .json : .text,
+            directory: settings.logDirectory,
+            retentionDays: settings.logRetentionDays
+        )
+        output.bootstrap(level: settings.logLevel)
+        let logger = Logger(label: "ai-agent-backend")
+        let app = try await buildApplication(settings: settings, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            logger.critical("service stopped with an error", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        logger.info("stopped")
+    }
+}
