@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "ai-agent-backend", targets: ["AIAgentBackendCLI"]),
         .library(name: "AIAgentBackend", targets: ["AIAgentBackend"]),
-        .library(name: "RedisClient", targets: ["RedisClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -25,17 +24,8 @@ let package = Package(
     ],
     targets: [
         .target(
-            name: "RedisClient",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        .target(
             name: "AIAgentBackend",
             dependencies: [
-                "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -63,10 +53,6 @@ let package = Package(
                 "AIAgentBackend",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
-        ),
-        .testTarget(
-            name: "RedisClientTests",
-            dependencies: ["RedisClient"]
         ),
     ]
 )

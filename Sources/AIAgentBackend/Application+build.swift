@@ -45,6 +45,8 @@ func buildRouter(settings: Settings, database: DatabaseService) -> Router<AppReq
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, recordMetrics: settings.enableMetrics))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     HealthController(settings: settings, database: database).register(on: router)
+    let api = router.group("api/v1")
+    SystemSettingsController(database: database).register(on: api)
     routeTable.set(RouteTable(router.routes))
     return router
 }

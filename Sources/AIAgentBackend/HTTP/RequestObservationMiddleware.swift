@@ -49,10 +49,12 @@ struct RequestObservationMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Hummingbird marks unmatched requests "NotFound"; group them under one label.
+    /// The template as registered (`/users/:id`; Hummingbird describes it as `/users/{id}`).
+    /// Unmatched requests, which Hummingbird marks "NotFound", share one label.
     static func routeLabel(_ endpointPath: String?) -> String {
         guard let endpointPath, endpointPath != "NotFound" else { return "unmatched" }
-        return endpointPath
+        guard endpointPath.contains("{") else { return endpointPath }
+        return String(endpointPath.compactMap { $0 == "{" ? ":" : $0 == "}" ? nil : $0 })
     }
 
     /// A client's id is echoed only when it is short and printable, so it cannot forge log lines.

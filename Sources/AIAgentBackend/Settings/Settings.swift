@@ -52,8 +52,18 @@ public struct Settings: Sendable {
         return try Settings(values: values)
     }
 
+    /// Every variable the service reads, in the order of the table in the README.
+    public static var variableNames: [String] {
+        let reader = SettingsReader(values: [:])
+        _ = try? Settings(reader: reader)
+        return reader.names
+    }
+
     init(values: [String: String]) throws(SettingsError) {
-        let reader = SettingsReader(values: values)
+        try self.init(reader: SettingsReader(values: values))
+    }
+
+    private init(reader: SettingsReader) throws(SettingsError) {
         environment = try reader.choice("ENVIRONMENT", default: environment)
         host = reader.string("HOST", default: host)
         port = try reader.integer("PORT", default: port, in: 1...65535)
@@ -140,11 +150,17 @@ public struct SettingsError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Typed lookups over the merged variables; each failure names the variable and what it accepts.
-struct SettingsReader {
+final class SettingsReader {
     struct Invalid: Error {}
     let values: [String: String]
+    private(set) var names: [String] = []
+
+    init(values: [String: String]) {
+        self.values = values
+    }
 
     func optionalString(_ name: String) -> String? {
+        names.append(name)
         guard let value = values[name], !value.isEmpty else { return nil }
         return value
     }

@@ -1,0 +1,65 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/system/settings`: read and change the platform's run-time settings.
+struct SystemSettingsController {
+    let database: DatabaseService
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        let settings = group.group("system/settings")
+        settings.get(use: list)
+        settings.get(":key", use: get)
+        settings.put(":key", use: put)
+        settings.delete(":key", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<SystemSettingResponse> {
+        let page = try PageRequest(request)
+        let query = SystemSetting.query(on: database.database).sort(\.$id)
+        let total = try await query.count()
+        let items = try await query.copy().range(page.range).all().map(SystemSettingResponse.init)
+        return Page(items: items, total: total, request: page)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> SystemSettingResponse {
+        let key = try context.parameters.require("key")
+        guard let setting = try await SystemSetting.find(key, on: database.database) else {
+            throw APIError.notFound("no setting '\(key)'")
+        }
+        return SystemSettingResponse(setting)
+    }
+
+    @Sendable func put(_ request: Request, context: AppRequestContext) async throws -> SystemSettingResponse {
+        let key = try context.parameters.require("key")
+        guard Self.isValidKey(key) else {
+            throw APIError.validation(field: "key", "use lower-case letters, digits, '_' and '.', starting with a letter (at most 100)")
+        }
+        let update = try await request.decodeJSON(as: SystemSettingUpdate.self, context: context)
+        guard update.value.count <= 10_000 else { throw APIError.validation(field: "value", "must be at most 10000 characters") }
+        let setting = try await SystemSetting.find(key, on: database.database) ?? {
+            let setting = SystemSetting()
+            setting.id = key
+            return setting
+        }()
+        setting.value = update.value
+        setting.description = update.description
+        setting.updatedAt = Date()
+        try await setting.save(on: database.database)
+        return SystemSettingResponse(setting)
+    }
+
+    static func isValidKey(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, key.count <= 100, ("a"..."z").contains(first) else { return false }
+        return key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "." }
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let key = try context.parameters.require("key")
+        guard let setting = try await SystemSetting.find(key, on: database.database) else {
+            throw APIError.notFound("no setting '\(key)'")
+        }
+        try await setting.delete(on: database.database)
+        return Response(status: .noContent)
+    }
+}

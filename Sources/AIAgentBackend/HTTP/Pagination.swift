@@ -1,0 +1,44 @@
+import Hummingbird
+
+/// `?page=1&page_size=20` (at most 100), validated.
+public struct PageRequest: Sendable {
+    public static let maxPageSize = 100
+    public let page: Int
+    public let pageSize: Int
+
+    public init(_ request: Request) throws {
+        let query = request.uri.queryParameters
+        page = try Self.integer(query["page"].map(String.init), name: "page", default: 1, range: 1...1_000_000)
+        pageSize = try Self.integer(query["page_size"].map(String.init), name: "page_size", default: 20, range: 1...Self.maxPageSize)
+    }
+
+    public var range: Range<Int> { ((page - 1) * pageSize)..<(page * pageSize) }
+
+    private static func integer(_ raw: String?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw else { return fallback }
+        guard let value = Int(raw), range.contains(value) else {
+            throw APIError.validation(field: name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
+
+/// The list envelope: `{"items", "total", "page", "page_size"}`.
+public struct Page<Item: Codable & Sendable>: Codable, ResponseEncodable, Sendable {
+    public let items: [Item]
+    public let total: Int
+    public let page: Int
+    public let pageSize: Int
+
+    enum CodingKeys: String, CodingKey {
+        case items, total, page
+        case pageSize = "page_size"
+    }
+
+    public init(items: [Item], total: Int, request: PageRequest) {
+        self.items = items
+        self.total = total
+        self.page = request.page
+        self.pageSize = request.pageSize
+    }
+}

@@ -1,0 +1,292 @@
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Commands encoded by the caller, handed to the channel's event loop as one write.
+struct RedisRequest: Sendable {
+    var buffer: ByteBuffer
+    /// Replies that make up the answer: 1 for `send`, the command count for a pipeline.
+    var replies: Int
+    var promise: EventLoopPromise<RESPValue>
+}
+
+/// One connection. Many commands may be in flight on it at once; replies are
+/// matched to commands in order.
+public final class RedisConnection: RedisCommandSender {
+    let channel: any Channel
+    private let handler: NIOLoopBound<RedisCommandHandler>
+    private let metrics: RedisMetrics
+
+    private init(channel: any Channel, handler: NIOLoopBound<RedisCommandHandler>, metrics: RedisMetrics) {
+        self.channel = channel
+        self.handler = handler
+        self.metrics = metrics
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    /// Opens a connection and runs AUTH and SELECT as the configuration asks.
+    public static func connect(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) async throws -> RedisConnection {
+        try await connect(
+            configuration: configuration,
+            eventLoop: eventLoopGroup.next(),
+            sslContext: makeSSLContext(configuration),
+            metrics: RedisMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        )
+    }
+
+    static func makeSSLContext(_ configuration: RedisConfiguration) throws -> NIOSSLContext? {
+        try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+    }
+
+    static func connect(
+        configuration: RedisConfiguration,
+        eventLoop: any EventLoop,
+        sslContext: NIOSSLContext?,
+        metrics: RedisMetrics,
+        onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        // SNI takes a name, never an IP address.
+        let serverName = (try? SocketAddress(ipAddress: configuration.host, port: 0)) == nil ? configuration.host : nil
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: configuration.parserLimits))))
+                    try pipeline.addHandler(
+                        RedisCommandHandler(commandTimeout: TimeAmount(configuration.commandTimeout), onPush: onPush)
+                    )
+                }
+            }
+
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            let failure = RedisError.connectFailed(host: configuration.host, port: configuration.port, underlying: error)
+            metrics.recordError(failure)
+            throw failure
+        }
+        do {
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisCommandHandler.self), eventLoop: channel.eventLoop)
+            }.get()
+            let connection = RedisConnection(channel: channel, handler: handler, metrics: metrics)
+            try await connection.handshake(configuration)
+            return connection
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) async throws {
+        var commands: [RedisCommand] = []
+        if let password = configuration.password {
+            let credentials: [RedisArgument] = configuration.username.map { [.string($0), .string(password)] } ?? [.string(password)]
+            commands.append(RedisCommand("AUTH", credentials))
+        }
+        if configuration.database != 0 {
+            commands.append(RedisCommand("SELECT", [.integer(configuration.database)]))
+        }
+        for reply in try await pipeline(commands) {
+            if case .error(let error) = reply {
+                metrics.recordError(error)
+                throw error
+            }
+        }
+    }
+
+    /// Sends one command; an error reply is thrown as ``RedisServerError``.
+    public func send(_ command: String, _ arguments: [RedisArgument]) async throws -> RESPValue {
+        var buffer = channel.allocator.buffer(capacity: 64)
+        buffer.writeRESPCommand(command, arguments)
+        let start = NIODeadline.now()
+        let reply = try await request(buffer, replies: 1)
+        metrics.timer(for: command).recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+        if case .error(let error) = reply {
+            metrics.recordError(error)
+            throw error
+        }
+        return reply
+    }
+
+    /// Sends all commands in one write and returns their replies in order.
+    /// Error replies are returned as ``RESPValue/error(_:)`` values, not thrown.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        for command in commands {
+            buffer.writeRESPCommand(command.name, command.arguments)
+        }
+        let start = NIODeadline.now()
+        let reply = try await request(buffer, replies: commands.count)
+        let elapsed = (NIODeadline.now() - start).nanoseconds
+        for command in commands {
+            metrics.timer(for: command.name).recordNanoseconds(elapsed)
+        }
+        if commands.count == 1 { return [reply] }
+        guard case .array(let replies) = reply else { throw RedisError.unexpectedReply(command: "pipeline", reply: reply) }
+        return replies
+    }
+
+    func request(_ buffer: ByteBuffer, replies: Int) async throws -> RESPValue {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        let request = RedisRequest(buffer: buffer, replies: replies, promise: promise)
+        if channel.eventLoop.inEventLoop {
+            handler.value.enqueue(request)
+        } else {
+            channel.eventLoop.execute { [handler] in handler.value.enqueue(request) }
+        }
+        do {
+            return try await promise.futureResult.get()
+        } catch {
+            metrics.recordError(error)
+            throw error
+        }
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+struct RESPDecoder: ByteToMessageDecoder {
+    typealias InboundOut = RESPValue
+    let parser: RESPParser
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let value = try parser.parse(&buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(value))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+}
+
+/// Keeps the queue of commands awaiting replies. Runs on the channel's event loop only.
+final class RedisCommandHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundOut = ByteBuffer
+
+    private struct Pending {
+        var promise: EventLoopPromise<RESPValue>
+        var remaining: Int
+        var collected: [RESPValue]
+        var deadline: NIODeadline
+    }
+
+    private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    private var context: ChannelHandlerContext?
+    private var closedWith: RedisError?
+    // One timer per connection, aimed at the oldest command, instead of one per command.
+    private var timeout: Scheduled<Void>?
+    private let commandTimeout: TimeAmount
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+
+    init(commandTimeout: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) {
+        self.commandTimeout = commandTimeout
+        self.onPush = onPush
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        close(with: .connectionClosed)
+    }
+
+    func enqueue(_ request: RedisRequest) {
+        guard let context, closedWith == nil else {
+            request.promise.fail(closedWith ?? .connectionClosed)
+            return
+        }
+        let deadline = NIODeadline.now() + commandTimeout
+        pending.append(Pending(promise: request.promise, remaining: request.replies, collected: [], deadline: deadline))
+        if timeout == nil {
+            scheduleTimeout(at: deadline, on: context.eventLoop)
+        }
+        context.writeAndFlush(wrapOutboundOut(request.buffer), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = unwrapInboundIn(data)
+        if let onPush, value.isPubSubMessage {
+            onPush(value)
+            return
+        }
+        guard var head = pending.popFirst() else {
+            fail(.protocolError("reply without a pending command"), context: context)
+            return
+        }
+        if head.remaining == 1, head.collected.isEmpty {
+            head.promise.succeed(value)
+            return
+        }
+        head.collected.append(value)
+        head.remaining -= 1
+        if head.remaining == 0 {
+            head.promise.succeed(.array(head.collected))
+        } else {
+            pending.prepend(head)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error as? RedisError ?? .connectionClosed, context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        close(with: .connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    private func fail(_ error: RedisError, context: ChannelHandlerContext) {
+        close(with: error)
+        context.close(promise: nil)
+    }
+
+    private func close(with error: RedisError) {
+        if closedWith == nil { closedWith = error }
+        timeout?.cancel()
+        timeout = nil
+        while let command = pending.popFirst() {
+            command.promise.fail(error)
+        }
+    }
+
+    private func scheduleTimeout(at deadline: NIODeadline, on eventLoop: any EventLoop) {
+        timeout = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timeout = nil
+            guard let context, let head = pending.first else { return }
+            if head.deadline <= .now() {
+                fail(.timeout, context: context)
+            } else {
+                scheduleTimeout(at: head.deadline, on: context.eventLoop)
+            }
+        }
+    }
+}
+
+extension RESPValue {
+    /// A published message pushed to a subscribed connection.
+    var isPubSubMessage: Bool {
+        guard case .array(let values) = self, let kind = values.first?.buffer else { return false }
+        return (values.count == 3 && kind.readableBytesView.elementsEqual("message".utf8))
+            || (values.count == 4 && kind.readableBytesView.elementsEqual("pmessage".utf8))
+    }
+}

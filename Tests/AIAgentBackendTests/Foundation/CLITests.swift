@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import AIAgentBackend
+
+@Suite struct CLITests {
+    @Test(arguments: [
+        (["PORT": "abc"], "PORT"),
+        (["DATABASE_URL": "mysql://u:p@h/db"], "DATABASE_URL"),
+        (["LOG_LEVEL": "LOUD"], "LOG_LEVEL"),
+        (["ENVIRONMENT": "production"], "SECRET_KEY"),
+        (["ENVIRONMENT": "production", "SECRET_KEY": "too-short"], "SECRET_KEY"),
+    ])
+    func badConfigurationStopsWithOneLineAndStatus2(environment: [String: String], variable: String) throws {
+        let result = try BuiltBinary.run(["serve"], environment: environment)
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line, no stack trace: \(result.stderr)")
+        #expect(lines.first?.contains(variable) == true)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func migrateCommands(kind: DatabaseKind) async throws {
+        let url = try await TestDatabases.freshDatabase(kind)
+        let environment = ["DATABASE_URL": url.cliForm, "LOG_LEVEL": "error"]
+        func migrate(_ arguments: String...) throws -> BuiltBinary.Result {
+            try BuiltBinary.run(["migrate"] + arguments, environment: environment)
+        }
+        #expect(try migrate("current").stdout == "base\n")
+        #expect(try migrate("upgrade").stdout == "applied: \(Revisions.all.map(\.revision).joined(separator: ", "))\n")
+        let head = Revisions.all.last!.revision
+        #expect(try migrate("current").stdout == "\(head)\n")
+        let history = try migrate("history").stdout.split(separator: "\n")
+        #expect(history.count == Revisions.all.count)
+        #expect(history.allSatisfy { $0.hasPrefix("[x] ") })
+        #expect(history.last?.hasSuffix("(current)  (head)") == true)
+        #expect(try migrate("downgrade", "base").stdout.hasPrefix("reverted: "))
+        #expect(try migrate("current").stdout == "base\n")
+        #expect(try migrate("stamp", "head").stdout == "stamped head\n")
+        #expect(try migrate("current").stdout == "\(head)\n")
+        let unknown = try migrate("upgrade", "nope")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("unknown revision 'nope'"))
+    }
+
+    @Test func inFlightRequestCompletesAcrossSIGTERM() async throws {
+        let directory = try BuiltBinary.temporaryDirectory()
+        let port = RawSocket.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ["PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await waitForPort(port)
+
+        // Headers and half of the body: the handler is now waiting for the rest.
+        let body = #"{"value":"kept across shutdown"}"#
+        let connection = try RawSocket(port: port)
+        connection.send("PUT /api/v1/system/settings/shutdown.test HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        connection.send(String(body.prefix(10)))
+        try await Task.sleep(for: .milliseconds(300))
+
+        kill(process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(process.isRunning, "the server waits for the in-flight request")
+        #expect((try? RawSocket(port: port)) == nil, "no new connections are accepted while draining")
+
+        connection.send(String(body.dropFirst(10)))
+        let response = connection.readToEnd()
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response)")
+        #expect(response.contains("kept across shutdown"))
+
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+    }
+
+    private func waitForPort(_ port: Int) async throws {
+        for _ in 0..<200 {
+            if (try? RawSocket(port: port)) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the server did not start listening on \(port)")
+        throw TestSetupError()
+    }
+}
+
+extension DatabaseURL {
+    /// The form a user writes in DATABASE_URL.
+    var cliForm: String {
+        switch self {
+        case .sqlite(let path): "sqlite:///\(path)"
+        case .sqliteMemory: "sqlite:///:memory:"
+        case .postgres(let url): url
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import AIAgentBackend
+
+@Suite struct HTTPTests {
+    @Test(arguments: DatabaseKind.allCases)
+    func healthIsHealthyOnAMigratedDatabase(kind: DatabaseKind) async throws {
+        let settings = try await TestDatabases.settings(kind)
+        try await withApp(settings) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try response.json()
+                #expect(body["status"] == .string("healthy"))
+                #expect(body["service"] == .string("ai-agent-backend"))
+                #expect(body["environment"] == .string("testing"))
+                #expect(body["version"]?.string == Settings.version)
+                #expect(body[path: "checks", "database", "status"] == .string("up"))
+                #expect((body[path: "checks", "database", "latency_ms"]?.number ?? -1) >= 0)
+                let timestamp = try #require(body["timestamp"]?.string)
+                #expect(ISO8601DateFormatter().date(from: timestamp) != nil)
+            }
+            try await client.execute(uri: "/health/live", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func healthIs503WhenTheDatabaseIsUnreachable() async throws {
+        var settings = try await TestDatabases.settings(.sqlite, autoMigrate: false)
+        settings.database = .postgres(url: "postgres://nobody:secret@127.0.0.1:1/nothing")
+        try await withApp(settings) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try response.json()
+                #expect(body["status"] == .string("unhealthy"))
+                #expect(body[path: "checks", "database", "status"] == .string("down"))
+                let text = String(buffer: response.body)
+                #expect(!text.contains("secret") && !text.contains("127.0.0.1"), "no connection details reach the client")
+            }
+            try await client.execute(uri: "/health/live", method: .get) { response in
+                #expect(response.status == .ok, "liveness does not depend on the database")
+            }
+        }
+    }
+
+    @Test func errorBodies() async throws {
+        var settings = try await TestDatabases.settings(.sqlite)
+        settings.maxBodySize = 100
+        try await withApp(settings) { client in
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                let error = try response.errorBody().error
+                #expect(error.code == "not_found")
+            }
+            try await client.execute(uri: "/health", method: .post) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+                let error = try response.errorBody().error
+                #expect(error.code == "method_not_allowed")
+            }
+            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: ByteBuffer(string: "{not json")) { response in
+                #expect(response.status == .badRequest)
+                let error = try response.errorBody().error
+                #expect(error.code == "invalid_json")
+            }
+            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: ByteBuffer(string: #"{"description":"x"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let error = try response.errorBody().error
+                #expect(error.code == "validation_failed")
+                #expect(error.details?["field"] == "value")
+            }
+            let large = ByteBuffer(string: #"{"value":""# + String(repeating: "x", count: 200) + #""}"#)
+            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: large) { response in
+                #expect(response.status == .contentTooLarge)
+                let error = try response.errorBody().error
+                #expect(error.code == "payload_too_large")
+            }
+        }
+    }
+
+    @Test func requestIDIsEchoedOrGenerated() async throws {
+        let settings = try await TestDatabases.settings(.sqlite)
+        try await withApp(settings) { client in
+            try await client.execute(uri: "/health/live", method: .get, headers: [.requestID: "trace-abc-123"]) { response in
+                #expect(response.headers[.requestID] == "trace-abc-123")
+            }
+            try await client.execute(uri: "/health/live", method: .get) { response in
+                let generated = try #require(response.headers[.requestID])
+                #expect(UUID(uuidString: generated) != nil)
+            }
+            try await client.execute(uri: "/health/live", method: .get, headers: [.requestID: "bad id\u{7f}"]) { response in
+                #expect(response.headers[.requestID] != "bad id\u{7f}", "unprintable ids are replaced")
+            }
+        }
+    }
+
+    @Test func metricsCountRequestsUnderTheirRouteTemplate() async throws {
+        let settings = try await TestDatabases.settings(.sqlite)
+        try await withApp(settings) { client in
+            let series = #"http_requests_total{method="GET",route="/api/v1/system/settings/:key",status="404"}"#
+            let before = try await Self.scrape(client)[series] ?? 0
+            for key in ["a", "b", "c"] {
+                try await client.execute(uri: "/api/v1/system/settings/\(key)", method: .get) { #expect($0.status == .notFound) }
+            }
+            let samples = try await Self.scrape(client)
+            #expect(samples[series] == before + 3)
+            #expect(!samples.keys.contains { $0.contains("/api/v1/system/settings/a") }, "raw paths never become labels")
+            #expect(samples.keys.contains { $0.hasPrefix(#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/system/settings/:key""#) })
+            for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "database_pool_size"] {
+                #expect((samples[name] ?? 0) > 0, "\(name) is exported")
+            }
+            #expect(samples.keys.contains { $0.hasPrefix("build_info{") })
+        }
+    }
+
+    /// Parses the Prometheus text format into series → value.
+    static func scrape(_ client: any TestClientProtocol) async throws -> [String: Double] {
+        try await client.execute(uri: "/metrics", method: .get) { response in
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            var samples: [String: Double] = [:]
+            for line in String(buffer: response.body).split(separator: "\n") where !line.hasPrefix("#") {
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                    Issue.record("unparseable metrics line: \(line)")
+                    continue
+                }
+                samples[String(line[..<space])] = value
+            }
+            return samples
+        }
+    }
+}

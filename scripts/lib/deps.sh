@@ -1,0 +1,33 @@
+# Installs what the tests, the native stack and the benchmarks need, from Debian's
+# packages and PyPI, only when missing. Source it and call ensure_deps.
+
+ensure_deps() {
+  local packages=()
+  command -v curl >/dev/null || packages+=(curl)
+  command -v strip >/dev/null || packages+=(binutils)
+  command -v redis-server >/dev/null || packages+=(redis-server)
+  command -v redis-cli >/dev/null || packages+=(redis-tools)
+  [[ -x /usr/lib/postgresql/15/bin/postgres ]] || packages+=(postgresql-15)
+  command -v nginx >/dev/null || packages+=(nginx-light)
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || packages+=(prometheus)
+  command -v docker-compose >/dev/null || packages+=(docker-compose)
+  command -v wrk >/dev/null || packages+=(wrk)
+  command -v hyperfine >/dev/null || packages+=(hyperfine)
+  if ((${#packages[@]})); then
+    echo "installing: ${packages[*]}" >&2
+    _deps_apt_update || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null || return 1
+  fi
+
+  python3 -c 'import pytest, requests, yaml' 2>/dev/null && return 0
+  echo "installing: pytest requests pyyaml" >&2
+  # A Debian system Python refuses pip (PEP 668); its packaged modules serve as well.
+  python3 -m pip install -q pytest requests pyyaml 2>/dev/null && return 0
+  _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest python3-requests python3-yaml >/dev/null
+}
+
+_deps_apt_updated=
+_deps_apt_update() {
+  [[ -n $_deps_apt_updated ]] && return 0
+  apt-get update -qq >/dev/null && _deps_apt_updated=1
+}
