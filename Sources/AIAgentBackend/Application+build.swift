@@ -1,54 +1,117 @@
 import Hummingbird
 import Logging
 import Metrics
+import RedisClient
 import ServiceLifecycle
 
 /// Builds the whole service from its settings; the CLI and the tests both start here.
 public func buildApplication(settings: Settings, logger: Logger = Logger(label: "ai-agent-backend")) async throws -> some ApplicationProtocol {
-    if settings.enableMetrics { AppMetrics.bootstrap() }
-    let logger = {
-        var logger = logger
-        logger.logLevel = settings.logLevel
-        return logger
-    }()
-
-    let database = try DatabaseService(settings: settings, logger: logger)
-    if settings.enableMetrics {
-        Gauge(label: "database_pool_size").record(database.poolSize)
-    }
-    let router = buildRouter(settings: settings, database: database)
-
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        logger: logger
-    )
-    app.addServices(DatabaseLifecycle(database: database))
-    app.beforeServerStarts {
-        logger.info("starting", metadata: [
-            "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
-        ])
-        // The seed's lifespan hook: bring the schema to head before taking traffic.
-        if settings.autoMigrate {
-            try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
-            let applied = try await Migrator(database: database, logger: logger).upgrade()
-            logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
-        }
-    }
-    return app
+    try await AppServices(settings: settings, logger: logger).makeApplication()
 }
 
-func buildRouter(settings: Settings, database: DatabaseService) -> Router<AppRequestContext> {
+/// The service's parts, wired once: tests reach into them (the router's route list,
+/// the access rules) while running the same application the CLI runs.
+/// `@unchecked`: the router is a class, mutated only while `init` builds it.
+struct AppServices: @unchecked Sendable {
+    let settings: Settings
+    let logger: Logger
+    let database: DatabaseService
+    let redis: RedisClient?
+    let cache: FailoverCache
+    let hasher: PasswordHasher
+    let access: AccessControl
+    let router: Router<AppRequestContext>
+
+    init(settings: Settings, logger: Logger) async throws {
+        if settings.enableMetrics { AppMetrics.bootstrap() }
+        var logger = logger
+        logger.logLevel = settings.logLevel
+        self.settings = settings
+        self.logger = logger
+        database = try DatabaseService(settings: settings, logger: logger)
+        if settings.enableMetrics {
+            Gauge(label: "database_pool_size").record(database.poolSize)
+        }
+        redis = settings.redisEnabled
+            ? try RedisClient(configuration: RedisConfiguration(url: settings.redisURL, password: settings.redisPassword), logger: logger)
+            : nil
+        cache = FailoverCache(
+            configuration: CacheConfiguration(keyPrefix: settings.cachePrefix, defaultTTL: settings.cacheTTL,
+                                              memoryMaxEntries: settings.cacheMemoryMaxEntries, redisEnabled: settings.redisEnabled),
+            redis: redis,
+            logger: logger
+        )
+        hasher = PasswordHasher(cost: settings.bcryptCost, pool: PasswordHasher.makePool())
+        let tokens = await TokenService(secret: settings.secretKey, cache: cache, accessLifetime: settings.accessTokenLifetime,
+                                        refreshLifetime: settings.refreshTokenLifetime)
+        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
+        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher)
+    }
+
+    func makeApplication() -> some ApplicationProtocol {
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            logger: logger
+        )
+        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher))
+        let (settings, logger, database, hasher) = (settings, logger, database, hasher)
+        app.beforeServerStarts {
+            logger.info("starting", metadata: [
+                "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
+            ])
+            // The seed's lifespan hook: bring the schema to head before taking traffic.
+            if settings.autoMigrate {
+                try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
+                let applied = try await Migrator(database: database, logger: logger).upgrade()
+                logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
+                try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
+            }
+        }
+        return app
+    }
+}
+
+func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, hasher: PasswordHasher) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads it to answer 405.
     let routeTable = RouteTableBox()
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, recordMetrics: settings.enableMetrics))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(settings: settings, database: database).register(on: router)
-    let api = router.group("api/v1")
+    HealthController(settings: settings, database: database, cache: cache).register(on: router)
+    let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
+    let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
+    AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)
+    UsersController(database: database, access: access, hasher: hasher, settings: settings).register(on: api)
+    RolesController(database: database, access: access).register(on: api)
+    MenusController(database: database, access: access).register(on: api)
+    DepartmentsController(database: database).register(on: api)
+    AuditController(database: database).register(on: api)
     SystemSettingsController(database: database).register(on: api)
     routeTable.set(RouteTable(router.routes))
     return router
+}
+
+/// Probes Redis in the background while the cache serves from memory; closes the
+/// Redis connections at shutdown.
+struct CacheLifecycle: Service {
+    static let probeInterval: Duration = .seconds(2)
+    let cache: FailoverCache
+    let redis: RedisClient?
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await cache.runProbe(interval: Self.probeInterval) }
+        await redis?.close()
+    }
+}
+
+struct HasherLifecycle: Service {
+    let hasher: PasswordHasher
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await hasher.pool.shutdownGracefully()
+    }
 }
 
 /// Closes the database pools after the HTTP server has drained (services stop in reverse order).

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -18,6 +19,7 @@ public final class RedisConnection: RedisCommandSender {
     let channel: any Channel
     private let handler: NIOLoopBound<RedisCommandHandler>
     private let metrics: RedisMetrics
+    private let outbox = NIOLockedValueBox<[RedisRequest]>([])
 
     private init(channel: any Channel, handler: NIOLoopBound<RedisCommandHandler>, metrics: RedisMetrics) {
         self.channel = channel
@@ -143,10 +145,19 @@ public final class RedisConnection: RedisCommandSender {
     func request(_ buffer: ByteBuffer, replies: Int) async throws -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let request = RedisRequest(buffer: buffer, replies: replies, promise: promise)
-        if channel.eventLoop.inEventLoop {
-            handler.value.enqueue(request)
-        } else {
-            channel.eventLoop.execute { [handler] in handler.value.enqueue(request) }
+        // Requests queue here and one event loop task writes all that are waiting, with
+        // one flush: under load, one task and one syscall serve many commands.
+        let isFirst = outbox.withLockedValue { queue in
+            queue.append(request)
+            return queue.count == 1
+        }
+        if isFirst {
+            channel.eventLoop.execute { [outbox, handler] in
+                handler.value.enqueue(outbox.withLockedValue { queue in
+                    defer { queue = [] }
+                    return queue
+                })
+            }
         }
         do {
             return try await promise.futureResult.get()
@@ -210,17 +221,22 @@ final class RedisCommandHandler: ChannelInboundHandler {
         close(with: .connectionClosed)
     }
 
-    func enqueue(_ request: RedisRequest) {
+    func enqueue(_ requests: [RedisRequest]) {
         guard let context, closedWith == nil else {
-            request.promise.fail(closedWith ?? .connectionClosed)
+            for request in requests {
+                request.promise.fail(closedWith ?? .connectionClosed)
+            }
             return
         }
         let deadline = NIODeadline.now() + commandTimeout
-        pending.append(Pending(promise: request.promise, remaining: request.replies, collected: [], deadline: deadline))
+        for request in requests {
+            pending.append(Pending(promise: request.promise, remaining: request.replies, collected: [], deadline: deadline))
+            context.write(wrapOutboundOut(request.buffer), promise: nil)
+        }
         if timeout == nil {
             scheduleTimeout(at: deadline, on: context.eventLoop)
         }
-        context.writeAndFlush(wrapOutboundOut(request.buffer), promise: nil)
+        context.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

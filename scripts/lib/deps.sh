@@ -1,10 +1,13 @@
 # Installs what the tests, the native stack and the benchmarks need, from Debian's
 # packages and PyPI, only when missing. Source it and call ensure_deps.
+# (openssl makes the TLS test's certificate; inotify-tools runs scripts/dev-watch.)
 
 ensure_deps() {
   local packages=()
   command -v curl >/dev/null || packages+=(curl)
   command -v strip >/dev/null || packages+=(binutils)
+  command -v openssl >/dev/null || packages+=(openssl)
+  command -v inotifywait >/dev/null || packages+=(inotify-tools)
   command -v redis-server >/dev/null || packages+=(redis-server)
   command -v redis-cli >/dev/null || packages+=(redis-tools)
   [[ -x /usr/lib/postgresql/15/bin/postgres ]] || packages+=(postgresql-15)

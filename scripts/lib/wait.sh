@@ -32,8 +32,8 @@ pid_alive() {
   local pid=$1
   [[ -n $pid && -r /proc/$pid/stat ]] || return 1
   local state
-  state=$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)
-  [[ $state != Z ]]
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n $state && $state != Z ]]
 }
 
 # stop_pid PID [TIMEOUT_SECONDS] [SIGNAL]: sends SIGNAL (default TERM), then KILL after the

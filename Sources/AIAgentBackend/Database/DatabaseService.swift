@@ -90,6 +90,25 @@ public final class DatabaseService: Sendable {
         }
     }
 
+    /// Named PostgreSQL advisory locks, so concurrent replicas serialise one-time work.
+    public enum ExclusiveWork: Int64, Sendable {
+        case migration = 0x4149_4147_454E_5401
+        case seeding = 0x4149_4147_454E_5402
+    }
+
+    /// Runs `body` in a transaction that, on PostgreSQL, first takes `work`'s
+    /// transaction-scoped advisory lock: replicas doing the same work queue up behind it.
+    /// SQLite serialises writers already.
+    public func exclusiveTransaction<T: Sendable>(_ work: ExclusiveWork, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let isPostgres = self.isPostgres
+        return try await database.transaction { transaction in
+            if isPostgres {
+                try await (transaction as! any SQLDatabase).raw("SELECT pg_advisory_xact_lock(\(literal: work.rawValue))").run()
+            }
+            return try await body(transaction)
+        }
+    }
+
     public func shutdown() async {
         await databases.shutdownAsync()
     }

@@ -8,9 +8,16 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int = 10 * 1024 * 1024
     /// The id returned in `X-Request-ID` and written on every log line of the request.
     public var requestID: String = ""
+    /// Set by `SecuredRoutes` once the bearer token is verified.
+    var principal: Principal?
+    /// Set by `AuditMiddleware` on mutating API requests; handlers add what they know.
+    var audit: AuditTrail?
+    /// The TCP peer; the client address may differ behind a trusted proxy.
+    let peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var requestDecoder: JSONDecoder { JSONCoding.decoder }

@@ -8,6 +8,7 @@ import Metrics
 struct HealthController {
     let settings: Settings
     let database: DatabaseService
+    let cache: FailoverCache
     /// A hung database must not hang the health check past the container's 10 s timeout.
     let checkTimeout: Duration = .seconds(3)
 
@@ -21,9 +22,11 @@ struct HealthController {
         var status: String
         var latencyMs: Double?
         var error: String?
+        var backend: String?
+        var reason: String?
 
         enum CodingKeys: String, CodingKey {
-            case status, error
+            case status, error, backend, reason
             case latencyMs = "latency_ms"
         }
     }
@@ -51,12 +54,18 @@ struct HealthController {
             version: Settings.version,
             environment: settings.environment.rawValue,
             timestamp: Date(),
-            checks: ["database": databaseCheck]
+            checks: ["database": databaseCheck, "cache": cacheCheck()]
         )
         var response = try context.responseEncoder.encode(report, from: request, context: context)
         response.status = healthy ? .ok : .serviceUnavailable
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    /// A cache on its memory fallback is degraded, not down: the service keeps working.
+    private func cacheCheck() -> CheckReport {
+        let status = cache.status
+        return CheckReport(status: status.health.rawValue, backend: status.backend.rawValue, reason: status.reason)
     }
 
     private func checkDatabase() async -> CheckReport {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RedisClient
 
 /// Where the service runs; production turns unsafe defaults into start-up errors.
 public enum AppEnvironment: String, Sendable, CaseIterable {
@@ -35,6 +36,15 @@ public struct Settings: Sendable {
     public var enableMetrics = true
     /// Bounded wait for in-flight requests on SIGTERM/SIGINT.
     public var shutdownTimeout: Duration = .seconds(30)
+    public var accessTokenLifetime: Duration = .seconds(30 * 60)
+    public var refreshTokenLifetime: Duration = .seconds(7 * 86_400)
+    public var bcryptCost = 12
+    public var passwordMinLength = 8
+    public var loginMaxAttempts = 5
+    /// Proxies whose `X-Forwarded-For` is believed (IPv4/IPv6 addresses or IPv4 CIDR ranges).
+    public var trustedProxies: [String] = []
+    /// Password of the `admin` account seeded on first start; generated and logged once when unset.
+    public var adminPassword: String?
 
     public init() {}
 
@@ -94,6 +104,17 @@ public struct Settings: Sendable {
         autoMigrate = try reader.bool("AUTO_MIGRATE", default: autoMigrate)
         enableMetrics = try reader.bool("ENABLE_METRICS", default: enableMetrics)
         shutdownTimeout = try reader.seconds("SHUTDOWN_TIMEOUT", default: shutdownTimeout)
+        accessTokenLifetime = .seconds(60 * (try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, in: 1...1440)))
+        refreshTokenLifetime = .seconds(86_400 * (try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, in: 1...365)))
+        bcryptCost = try reader.integer("BCRYPT_COST", default: bcryptCost, in: 4...16)
+        passwordMinLength = try reader.integer("PASSWORD_MIN_LENGTH", default: passwordMinLength, in: 6...128)
+        loginMaxAttempts = try reader.integer("LOGIN_MAX_ATTEMPTS", default: loginMaxAttempts, in: 1...1000)
+        trustedProxies = try reader.parsed("TRUSTED_PROXIES", default: trustedProxies, accepts: "comma-separated IP addresses or IPv4 CIDR ranges") {
+            let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard entries.allSatisfy(TrustedProxies.isValidEntry) else { throw SettingsReader.Invalid() }
+            return entries
+        }
+        adminPassword = reader.optionalString("ADMIN_PASSWORD")
         try validateForEnvironment()
     }
 
@@ -105,6 +126,9 @@ public struct Settings: Sendable {
         }
         if secretKey.count < 32 {
             throw SettingsError(variable: "SECRET_KEY", message: "must be at least 32 characters in production (got \(secretKey.count))")
+        }
+        if bcryptCost < 10 {
+            throw SettingsError(variable: "BCRYPT_COST", message: "must be at least 10 in production (got \(bcryptCost))")
         }
     }
 
@@ -133,11 +157,7 @@ public struct Settings: Sendable {
     }
 
     static func validateRedisURL(_ text: String) throws -> String {
-        guard let url = URLComponents(string: text), ["redis", "rediss"].contains(url.scheme),
-              let host = url.host, !host.isEmpty
-        else { throw SettingsReader.Invalid() }
-        let database = url.path.split(separator: "/").first.map(String.init) ?? "0"
-        guard Int(database).map({ $0 >= 0 }) == true else { throw SettingsReader.Invalid() }
+        _ = try RedisConfiguration(url: text)
         return text
     }
 }

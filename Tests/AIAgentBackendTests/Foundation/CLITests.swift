@@ -49,16 +49,25 @@ import Testing
         process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
         process.arguments = ["serve"]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ["PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs"]
+        process.environment = [
+            "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs", "REDIS_ENABLED": "false",
+            "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
+        ]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         try await waitForPort(port)
+        let login = try RawSocket(port: port)
+        let credentials = #"{"username":"admin","password":"\#(TestDatabases.adminPassword)"}"#
+        login.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(credentials.utf8.count)\r\n\r\n\(credentials)")
+        let loginResponse = login.readToEnd()
+        let loginBody = try #require(loginResponse.range(of: "\r\n\r\n").map { loginResponse[$0.upperBound...] })
+        let token = try JSONDecoder().decode(TokenPair.self, from: Data(loginBody.utf8)).accessToken
 
         // Headers and half of the body: the handler is now waiting for the rest.
         let body = #"{"value":"kept across shutdown"}"#
         let connection = try RawSocket(port: port)
-        connection.send("PUT /api/v1/system/settings/shutdown.test HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        connection.send("PUT /api/v1/system/settings/shutdown.test HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
         connection.send(String(body.prefix(10)))
         try await Task.sleep(for: .milliseconds(300))
 

@@ -50,6 +50,7 @@ import Testing
         var settings = try await TestDatabases.settings(.sqlite)
         settings.maxBodySize = 100
         try await withApp(settings) { client in
+            let token = try await client.login().accessToken
             try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
                 let error = try response.errorBody().error
@@ -61,19 +62,19 @@ import Testing
                 let error = try response.errorBody().error
                 #expect(error.code == "method_not_allowed")
             }
-            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: ByteBuffer(string: "{not json")) { response in
+            try await client.call(.put, "/api/v1/system/settings/site.name", token: token, json: "{not json") { response in
                 #expect(response.status == .badRequest)
                 let error = try response.errorBody().error
                 #expect(error.code == "invalid_json")
             }
-            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: ByteBuffer(string: #"{"description":"x"}"#)) { response in
+            try await client.call(.put, "/api/v1/system/settings/site.name", token: token, json: #"{"description":"x"}"#) { response in
                 #expect(response.status == .unprocessableContent)
                 let error = try response.errorBody().error
                 #expect(error.code == "validation_failed")
                 #expect(error.details?["field"] == "value")
             }
-            let large = ByteBuffer(string: #"{"value":""# + String(repeating: "x", count: 200) + #""}"#)
-            try await client.execute(uri: "/api/v1/system/settings/site.name", method: .put, body: large) { response in
+            let large = #"{"value":""# + String(repeating: "x", count: 200) + #""}"#
+            try await client.call(.put, "/api/v1/system/settings/site.name", token: token, json: large) { response in
                 #expect(response.status == .contentTooLarge)
                 let error = try response.errorBody().error
                 #expect(error.code == "payload_too_large")
@@ -100,10 +101,11 @@ import Testing
     @Test func metricsCountRequestsUnderTheirRouteTemplate() async throws {
         let settings = try await TestDatabases.settings(.sqlite)
         try await withApp(settings) { client in
+            let token = try await client.login().accessToken
             let series = #"http_requests_total{method="GET",route="/api/v1/system/settings/:key",status="404"}"#
             let before = try await Self.scrape(client)[series] ?? 0
             for key in ["a", "b", "c"] {
-                try await client.execute(uri: "/api/v1/system/settings/\(key)", method: .get) { #expect($0.status == .notFound) }
+                try await client.call(.get, "/api/v1/system/settings/\(key)", token: token) { #expect($0.status == .notFound) }
             }
             let samples = try await Self.scrape(client)
             #expect(samples[series] == before + 3)

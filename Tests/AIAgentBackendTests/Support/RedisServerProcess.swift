@@ -28,10 +28,11 @@ final class RedisServerProcess: @unchecked Sendable {
         throw LaunchError("no free port found")
     }
 
-    /// Kills the server, e.g. SIGKILL to simulate a crash.
-    func kill(signal: Int32 = SIGTERM) {
+    /// Kills the server like a crash. SIGKILL because the child inherits the spawning
+    /// thread's blocked signals, SIGTERM among them; pass `--appendfsync always` to keep every write.
+    func kill() {
         guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, signal)
+        Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -62,7 +63,7 @@ final class RedisServerProcess: @unchecked Sendable {
             if !process.isRunning { return false }
             try await Task.sleep(for: .milliseconds(20))
         }
-        kill(signal: SIGKILL)
+        kill()
         throw LaunchError("redis-server did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 

@@ -13,6 +13,7 @@ enum DatabaseKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 enum TestDatabases {
     static let logger = Logger(label: "test")
+    static let adminPassword = "admin-test-password"
 
     /// An admin URL on the test server, e.g. `postgres://postgres@127.0.0.1:15432/postgres`.
     static var postgresAdminURL: String {
@@ -33,6 +34,9 @@ enum TestDatabases {
         settings.logLevel = .warning
         settings.logDirectory = FileManager.default.temporaryDirectory.path
         settings.database = try await freshDatabase(kind)
+        settings.adminPassword = TestDatabases.adminPassword
+        settings.bcryptCost = 4
+        settings.redisEnabled = false
         return settings
     }
 

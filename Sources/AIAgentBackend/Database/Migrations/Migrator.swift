@@ -9,8 +9,6 @@ import SQLKit
 public struct Migrator: Sendable {
     public static let base = "base"
     public static let head = "head"
-    /// Arbitrary constant identifying this application's migration lock.
-    static let advisoryLockKey: Int64 = 0x41_49_41_47_45_4E_54
 
     let database: DatabaseService
     public let migrations: [any SchemaMigration]
@@ -24,7 +22,7 @@ public struct Migrator: Sendable {
 
     /// The applied revision, or nil at base.
     public func current() async throws -> String? {
-        try await ensureVersionTable(database.sql)
+        try await ensureVersionTable()
         return try await readCurrent(database.sql)
     }
 
@@ -103,27 +101,15 @@ public struct Migrator: Sendable {
     }
 
     private func locked<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await ensureVersionTable(database.sql)
-        let isPostgres = database.isPostgres
-        return try await database.database.transaction { transaction in
-            let sql = transaction as! any SQLDatabase
-            if isPostgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(\(literal: Self.advisoryLockKey))").run()
-            }
-            return try await body(sql)
-        }
+        try await ensureVersionTable()
+        return try await database.exclusiveTransaction(.migration) { try await body($0 as! any SQLDatabase) }
     }
 
-    private func ensureVersionTable(_ sql: any SQLDatabase) async throws {
-        if database.isPostgres {
-            // Concurrent CREATE TABLE IF NOT EXISTS can still collide in pg_type; the lock prevents that.
-            try await database.database.transaction { transaction in
-                let sql = transaction as! any SQLDatabase
-                try await sql.raw("SELECT pg_advisory_xact_lock(\(literal: Self.advisoryLockKey))").run()
-                try await sql.create(table: "schema_version").ifNotExists().column("version_num", type: .text, .primaryKey(autoIncrement: false)).run()
-            }
-        } else {
-            try await sql.create(table: "schema_version").ifNotExists().column("version_num", type: .text, .primaryKey(autoIncrement: false)).run()
+    /// Under the lock too: concurrent CREATE TABLE IF NOT EXISTS can still collide in pg_type.
+    private func ensureVersionTable() async throws {
+        try await database.exclusiveTransaction(.migration) { transaction in
+            try await (transaction as! any SQLDatabase).create(table: "schema_version").ifNotExists()
+                .column("version_num", type: .text, .primaryKey(autoIncrement: false)).run()
         }
     }
 

@@ -3,6 +3,8 @@
 public enum Revisions {
     public static let all: [any SchemaMigration] = [
         CreateSystemSettings(),
+        CreateIdentity(),
+        CreateAuditLogs(),
         // `migrate create` registers new revisions above this line.
     ]
 }

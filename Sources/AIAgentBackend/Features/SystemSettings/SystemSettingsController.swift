@@ -6,12 +6,12 @@ import Hummingbird
 struct SystemSettingsController {
     let database: DatabaseService
 
-    func register(on group: RouterGroup<AppRequestContext>) {
-        let settings = group.group("system/settings")
-        settings.get(use: list)
-        settings.get(":key", use: get)
-        settings.put(":key", use: put)
-        settings.delete(":key", use: delete)
+    func register(on routes: SecuredRoutes) {
+        let settings = routes.group("system/settings")
+        settings.get(.permission("settings:read"), use: list)
+        settings.get(":key", .permission("settings:read"), use: get)
+        settings.put(":key", .permission("settings:update"), use: put)
+        settings.delete(":key", .permission("settings:update"), use: delete)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<SystemSettingResponse> {

@@ -1,0 +1,38 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `GET /api/v1/audit-logs`: the audit trail, newest first, with filters.
+struct AuditController {
+    let database: DatabaseService
+
+    func register(on routes: SecuredRoutes) {
+        routes.get("audit-logs", .permission("audit:read"), use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<AuditLogResponse> {
+        let page = try PageRequest(request)
+        let parameters = request.uri.queryParameters
+        let query = AuditLog.query(on: database.database)
+        if let user = parameters["user_id"] {
+            guard let id = UUID(uuidString: String(user)) else { throw APIError.validation(field: "user_id", "must be a UUID") }
+            query.filter(\.$userID == id)
+        }
+        if let resource = parameters["resource_type"] { query.filter(\.$resourceType == String(resource)) }
+        if let action = parameters["action"] { query.filter(\.$action == String(action)) }
+        if let status = parameters["status"] {
+            guard let code = Int(status) else { throw APIError.validation(field: "status", "must be an HTTP status code") }
+            query.filter(\.$status == code)
+        }
+        for (name, isStart) in [("from", true), ("to", false)] {
+            guard let raw = parameters[Substring(name)] else { continue }
+            guard let date = ISO8601DateFormatter().date(from: String(raw)) else {
+                throw APIError.validation(field: name, "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z")
+            }
+            query.filter(\.$createdAt, isStart ? .greaterThanOrEqual : .lessThan, date)
+        }
+        let total = try await query.count()
+        let logs = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
+        return Page(items: try logs.map(AuditLogResponse.init), total: total, request: page)
+    }
+}

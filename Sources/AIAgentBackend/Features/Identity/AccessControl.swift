@@ -1,0 +1,207 @@
+import FluentKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// What a route requires. Every `/api/v1` route declares one; a test walks the router
+/// and fails for a route that does not.
+enum Access: Sendable, Equatable, CustomStringConvertible {
+    case anyone
+    case authenticated
+    case permission(String)
+
+    var description: String {
+        switch self {
+        case .anyone: "public"
+        case .authenticated: "authenticated"
+        case .permission(let code): code
+        }
+    }
+}
+
+enum AuthError: Error {
+    case missingToken, invalidToken, revokedToken, inactiveUser
+
+    var apiError: APIError {
+        let message = switch self {
+        case .missingToken: "authentication required"
+        case .invalidToken: "the token is invalid or expired"
+        case .revokedToken: "the token has been revoked"
+        case .inactiveUser: "the account is disabled or no longer exists"
+        }
+        var error = APIError(.unauthorized, code: "unauthorized", message: message)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
+    }
+}
+
+/// The authenticated user as routes see it.
+struct Principal: Codable, Sendable {
+    let userID: UUID
+    let username: String
+    let isSuperuser: Bool
+    let roles: [String]
+    let permissions: Set<String>
+    /// The verified access token, for logout.
+    var claims: TokenClaims?
+
+    func allows(_ access: Access) -> Bool {
+        switch access {
+        case .anyone, .authenticated: true
+        case .permission(let code): isSuperuser || permissions.contains(code)
+        }
+    }
+}
+
+/// Checks tokens and permissions, with a short cache of each user's status and
+/// permissions (invalidated whenever a user, role or grant changes).
+final class AccessControl: Sendable {
+    let tokens: TokenService
+    let database: DatabaseService
+    let cache: any Cache
+    let trustedProxies: TrustedProxies
+    static let principalTTL: Duration = .seconds(60)
+    private let declared = Mutex<[String: Access]>([:])
+
+    init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies) {
+        self.tokens = tokens
+        self.database = database
+        self.cache = cache
+        self.trustedProxies = trustedProxies
+    }
+
+    func declare(_ method: HTTPRequest.Method, _ path: String, _ access: Access) {
+        declared.withLock { $0["\(method.rawValue) \(path)"] = access }
+    }
+
+    /// The declared requirement of a route, by method and template (`/api/v1/users/:id`).
+    func declaredAccess(_ method: HTTPRequest.Method, _ path: String) -> Access? {
+        declared.withLock { $0["\(method.rawValue) \(path)"] }
+    }
+
+    func authorize(_ request: Request, _ access: Access) async throws -> Principal? {
+        if access == .anyone { return nil }
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw AuthError.missingToken.apiError
+        }
+        do {
+            let claims = try await tokens.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), as: .access)
+            var principal = try await principal(for: claims.userID!)
+            principal.claims = claims
+            guard principal.allows(access) else {
+                throw APIError(.forbidden, code: "forbidden", message: "this action needs the permission '\(access)'")
+            }
+            return principal
+        } catch let error as AuthError {
+            throw error.apiError
+        }
+    }
+
+    /// Active users only: a disabled or deleted user's tokens stop working at once.
+    func principal(for userID: UUID) async throws -> Principal {
+        let key = Self.principalKey(userID)
+        if let cached = try await cache.getJSON(key, as: Principal.self) { return cached }
+        guard let user = try await User.find(userID, on: database.database), user.status == .active else {
+            throw AuthError.inactiveUser
+        }
+        let principal = try await Self.load(user, on: database.database)
+        try await cache.setJSON(key, principal, ttl: Self.principalTTL)
+        return principal
+    }
+
+    static func load(_ user: User, on database: any Database) async throws -> Principal {
+        let roles = try await user.$roles.query(on: database).filter(\.$isActive == true).all()
+        let roleIDs = try roles.map { try $0.requireID() }
+        let permissions = roleIDs.isEmpty ? [] : try await Menu.query(on: database)
+            .join(RoleMenu.self, on: \RoleMenu.$menu.$id == \Menu.$id)
+            .filter(RoleMenu.self, \.$role.$id ~~ roleIDs)
+            .filter(\.$permission != nil)
+            .all()
+            .compactMap(\.permission)
+        return Principal(userID: try user.requireID(), username: user.username, isSuperuser: user.isSuperuser,
+                         roles: roles.map(\.code).sorted(), permissions: Set(permissions))
+    }
+
+    func forget(_ userID: UUID) async throws {
+        _ = try await cache.delete(Self.principalKey(userID))
+    }
+
+    /// After a role or grant change, any user's permissions may differ.
+    func forgetAll() async throws {
+        _ = try await cache.clear(prefix: "auth:principal:")
+    }
+
+    static func principalKey(_ userID: UUID) -> String { "auth:principal:\(userID.uuidString)" }
+}
+
+/// Registers routes with their required access: the check runs before the handler and
+/// the requirement is recorded for the route-walking permission test.
+struct SecuredRoutes {
+    let group: RouterGroup<AppRequestContext>
+    let basePath: String
+    let access: AccessControl
+
+    func group(_ path: String) -> SecuredRoutes {
+        SecuredRoutes(group: group.group(RouterPath(path)), basePath: Self.join(basePath, path), access: access)
+    }
+
+    func get(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on(path, .get, requirement, handler)
+    }
+
+    func get(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on("", .get, requirement, handler)
+    }
+
+    func post(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on(path, .post, requirement, handler)
+    }
+
+    func post(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on("", .post, requirement, handler)
+    }
+
+    func put(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on(path, .put, requirement, handler)
+    }
+
+    func put(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on("", .put, requirement, handler)
+    }
+
+    func delete(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on(path, .delete, requirement, handler)
+    }
+
+    func delete(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        on("", .delete, requirement, handler)
+    }
+
+    private func on(_ path: String, _ method: HTTPRequest.Method, _ requirement: Access, _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
+        access.declare(method, Self.join(basePath, path), requirement)
+        let access = self.access
+        group.on(RouterPath(path), method: method) { request, context in
+            var context = context
+            context.principal = try await access.authorize(request, requirement)
+            context.audit?.principal = context.principal
+            return try await handler(request, context)
+        }
+    }
+
+    static func join(_ base: String, _ path: String) -> String {
+        let parts = (base.split(separator: "/") + path.split(separator: "/")).map(String.init)
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+extension AppRequestContext {
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw AuthError.missingToken.apiError }
+        return principal
+    }
+}
+
+extension HTTPField.Name {
+    static let wwwAuthenticate = HTTPField.Name("WWW-Authenticate")!
+}

@@ -1,0 +1,98 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/departments`: the department tree.
+struct DepartmentsController {
+    let database: DatabaseService
+
+    func register(on routes: SecuredRoutes) {
+        let departments = routes.group("departments")
+        departments.get(.permission("department:read"), use: tree)
+        departments.post(.permission("department:create"), use: create)
+        departments.put(":id", .permission("department:update"), use: update)
+        departments.delete(":id", .permission("department:delete"), use: delete)
+    }
+
+    struct DepartmentInput: Decodable {
+        var parentID: UUID??
+        var name: String?
+        var sortOrder: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case parentID = "parent_id"
+            case sortOrder = "sort_order"
+        }
+
+        /// `parent_id: null` moves the entry to the top level; an absent key leaves it.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if container.contains(.parentID) { parentID = .some(try container.decodeIfPresent(UUID.self, forKey: .parentID)) }
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            sortOrder = try container.decodeIfPresent(Int.self, forKey: .sortOrder)
+        }
+    }
+
+    @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> [DepartmentNode] {
+        DepartmentNode.tree(try await Department.query(on: database.database).all())
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<DepartmentNode> {
+        let input = try await request.decodeJSON(as: DepartmentInput.self, context: context)
+        let department = Department()
+        department.sortOrder = input.sortOrder ?? 0
+        guard let name = input.name else { throw APIError.validation(field: "name", "is required") }
+        department.name = try Self.validName(name)
+        if let parentID = input.parentID ?? nil {
+            guard try await Department.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such department") }
+            department.$parent.id = parentID
+        }
+        try await department.create(on: database.database)
+        context.audit?.resourceID = department.id?.uuidString
+        return EditedResponse(status: .created, response: try DepartmentNode(department))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> DepartmentNode {
+        let department = try await find(context)
+        let input = try await request.decodeJSON(as: DepartmentInput.self, context: context)
+        if let name = input.name { department.name = try Self.validName(name) }
+        if let sortOrder = input.sortOrder { department.sortOrder = sortOrder }
+        if let parentID = input.parentID {
+            if let parentID {
+                guard try await Department.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such department") }
+                var current: UUID? = parentID
+                var seen = Set<UUID>()
+                while let id = current, seen.insert(id).inserted {
+                    if id == department.id { throw APIError.validation(field: "parent_id", "would create a cycle") }
+                    current = try await Department.find(id, on: database.database)?.$parent.id
+                }
+            }
+            department.$parent.id = parentID
+        }
+        try await department.save(on: database.database)
+        return try DepartmentNode(department)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let department = try await find(context)
+        let id = try department.requireID()
+        let children = try await Department.query(on: database.database).filter(\.$parent.$id == id).count()
+        guard children == 0 else { throw APIError.conflict("the department has \(children) sub-departments") }
+        let members = try await User.query(on: database.database).filter(\.$department.$id == id).count()
+        guard members == 0 else { throw APIError.conflict("the department has \(members) user(s)") }
+        try await department.delete(on: database.database)
+        return Response(status: .noContent)
+    }
+
+    private static func validName(_ name: String) throws -> String {
+        guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+        return name
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> Department {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let department = try await Department.find(id, on: database.database) else { throw APIError.notFound("no department \(id)") }
+        return department
+    }
+}

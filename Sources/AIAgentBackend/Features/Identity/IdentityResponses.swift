@@ -1,0 +1,160 @@
+import Foundation
+import Hummingbird
+
+struct UserResponse: Codable, ResponseEncodable, Sendable {
+    let id: UUID
+    let username: String
+    let nickname: String?
+    let email: String?
+    let mobile: String?
+    let avatarURL: String?
+    let departmentID: UUID?
+    let status: UserStatus
+    let isSuperuser: Bool
+    let roles: [String]?
+    let lastLoginAt: Date?
+    let createdAt: Date?
+    let updatedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, nickname, email, mobile, status, roles
+        case avatarURL = "avatar_url"
+        case departmentID = "department_id"
+        case isSuperuser = "is_superuser"
+        case lastLoginAt = "last_login_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ user: User, roles: [String]? = nil) throws {
+        id = try user.requireID()
+        username = user.username
+        nickname = user.nickname
+        email = user.email
+        mobile = user.mobile
+        avatarURL = user.avatarURL
+        departmentID = user.$department.id
+        status = user.status
+        isSuperuser = user.isSuperuser
+        self.roles = roles
+        lastLoginAt = user.lastLoginAt
+        createdAt = user.createdAt
+        updatedAt = user.updatedAt
+    }
+}
+
+struct RoleResponse: Codable, ResponseEncodable, Sendable {
+    let id: UUID
+    let code: String
+    let name: String
+    let description: String?
+    let isActive: Bool
+    let menuIDs: [UUID]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, code, name, description
+        case isActive = "is_active"
+        case menuIDs = "menu_ids"
+    }
+
+    init(_ role: Role, menuIDs: [UUID]? = nil) throws {
+        id = try role.requireID()
+        code = role.code
+        name = role.name
+        description = role.description
+        isActive = role.isActive
+        self.menuIDs = menuIDs
+    }
+}
+
+struct MenuNode: Codable, ResponseEncodable, Sendable {
+    let id: UUID
+    let parentID: UUID?
+    let type: MenuType
+    let name: String
+    let path: String?
+    let component: String?
+    let icon: String?
+    let sortOrder: Int
+    let hidden: Bool
+    let permission: String?
+    var children: [MenuNode]
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, name, path, component, icon, hidden, permission, children
+        case parentID = "parent_id"
+        case sortOrder = "sort_order"
+    }
+
+    init(_ menu: Menu) throws {
+        id = try menu.requireID()
+        parentID = menu.$parent.id
+        type = menu.type
+        name = menu.name
+        path = menu.path
+        component = menu.component
+        icon = menu.icon
+        sortOrder = menu.sortOrder
+        hidden = menu.hidden
+        permission = menu.permission
+        children = []
+    }
+
+    /// Nests flat rows by parent, ordered by `sort_order` then name.
+    static func tree(_ menus: [Menu]) -> [MenuNode] {
+        let nodes = menus.compactMap { try? MenuNode($0) }
+        return TreeBuilder.build(nodes, id: \.id, parent: \.parentID, order: { ($0.sortOrder, $0.name) }) { node, children in
+            var node = node
+            node.children = children
+            return node
+        }
+    }
+}
+
+struct DepartmentNode: Codable, ResponseEncodable, Sendable {
+    let id: UUID
+    let parentID: UUID?
+    let name: String
+    let sortOrder: Int
+    var children: [DepartmentNode]
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, children
+        case parentID = "parent_id"
+        case sortOrder = "sort_order"
+    }
+
+    init(_ department: Department) throws {
+        id = try department.requireID()
+        parentID = department.$parent.id
+        name = department.name
+        sortOrder = department.sortOrder
+        children = []
+    }
+
+    static func tree(_ departments: [Department]) -> [DepartmentNode] {
+        let nodes = departments.compactMap { try? DepartmentNode($0) }
+        return TreeBuilder.build(nodes, id: \.id, parent: \.parentID, order: { ($0.sortOrder, $0.name) }) { node, children in
+            var node = node
+            node.children = children
+            return node
+        }
+    }
+}
+
+/// Builds a forest from rows that name their parent; rows whose parent is missing become roots.
+enum TreeBuilder {
+    static func build<Node>(
+        _ nodes: [Node], id: KeyPath<Node, UUID>, parent: KeyPath<Node, UUID?>,
+        order: (Node) -> (Int, String), attach: (Node, [Node]) -> Node
+    ) -> [Node] {
+        let ids = Set(nodes.map { $0[keyPath: id] })
+        let byParent = Dictionary(grouping: nodes) { node in node[keyPath: parent].flatMap { ids.contains($0) ? $0 : nil } }
+        func children(of parentID: UUID?) -> [Node] {
+            (byParent[parentID] ?? [])
+                .sorted { order($0) < order($1) }
+                .map { attach($0, children(of: $0[keyPath: id])) }
+        }
+        return children(of: nil)
+    }
+}

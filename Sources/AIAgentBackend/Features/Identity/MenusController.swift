@@ -1,0 +1,131 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/menus`: the menu/permission tree.
+struct MenusController {
+    let database: DatabaseService
+    let access: AccessControl
+
+    func register(on routes: SecuredRoutes) {
+        let menus = routes.group("menus")
+        menus.get(.permission("menu:read"), use: tree)
+        menus.post(.permission("menu:create"), use: create)
+        menus.put(":id", .permission("menu:update"), use: update)
+        menus.delete(":id", .permission("menu:delete"), use: delete)
+    }
+
+    struct MenuInput: Decodable {
+        var parentID: UUID??
+        var type: MenuType?
+        var name: String?
+        var path: String?
+        var component: String?
+        var icon: String?
+        var sortOrder: Int?
+        var hidden: Bool?
+        var permission: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, name, path, component, icon, hidden, permission
+            case parentID = "parent_id"
+            case sortOrder = "sort_order"
+        }
+
+        /// `parent_id: null` moves the entry to the top level; an absent key leaves it.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if container.contains(.parentID) { parentID = .some(try container.decodeIfPresent(UUID.self, forKey: .parentID)) }
+            type = try container.decodeIfPresent(MenuType.self, forKey: .type)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            path = try container.decodeIfPresent(String.self, forKey: .path)
+            component = try container.decodeIfPresent(String.self, forKey: .component)
+            icon = try container.decodeIfPresent(String.self, forKey: .icon)
+            sortOrder = try container.decodeIfPresent(Int.self, forKey: .sortOrder)
+            hidden = try container.decodeIfPresent(Bool.self, forKey: .hidden)
+            permission = try container.decodeIfPresent(String.self, forKey: .permission)
+        }
+    }
+
+    @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> [MenuNode] {
+        MenuNode.tree(try await Menu.query(on: database.database).all())
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MenuNode> {
+        let input = try await request.decodeJSON(as: MenuInput.self, context: context)
+        guard let type = input.type else { throw APIError.validation(field: "type", "is required (catalog, menu or button)") }
+        let menu = Menu()
+        menu.type = type
+        menu.sortOrder = 0
+        menu.hidden = false
+        try await apply(input, to: menu, isNew: true)
+        try await menu.create(on: database.database)
+        context.audit?.resourceID = menu.id?.uuidString
+        return EditedResponse(status: .created, response: try MenuNode(menu))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> MenuNode {
+        let menu = try await find(context)
+        let input = try await request.decodeJSON(as: MenuInput.self, context: context)
+        if let type = input.type { menu.type = type }
+        try await apply(input, to: menu, isNew: false)
+        try await menu.save(on: database.database)
+        try await access.forgetAll()
+        return try MenuNode(menu)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let menu = try await find(context)
+        let children = try await Menu.query(on: database.database).filter(\.$parent.$id == menu.requireID()).count()
+        guard children == 0 else { throw APIError.conflict("the entry has \(children) child entries; delete or move them first") }
+        try await menu.delete(on: database.database)
+        try await access.forgetAll()
+        return Response(status: .noContent)
+    }
+
+    private func apply(_ input: MenuInput, to menu: Menu, isNew: Bool) async throws {
+        if let name = input.name {
+            guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            menu.name = name
+        } else if isNew {
+            throw APIError.validation(field: "name", "is required")
+        }
+        if let parentID = input.parentID {
+            if let parentID {
+                guard parentID != menu.id else { throw APIError.validation(field: "parent_id", "an entry cannot be its own parent") }
+                guard try await Menu.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
+                if let id = menu.id, try await isDescendant(parentID, of: id) {
+                    throw APIError.validation(field: "parent_id", "would create a cycle")
+                }
+            }
+            menu.$parent.id = parentID
+        }
+        if let path = input.path { menu.path = path.isEmpty ? nil : path }
+        if let component = input.component { menu.component = component.isEmpty ? nil : component }
+        if let icon = input.icon { menu.icon = icon.isEmpty ? nil : icon }
+        if let sortOrder = input.sortOrder { menu.sortOrder = sortOrder }
+        if let hidden = input.hidden { menu.hidden = hidden }
+        if let permission = input.permission {
+            guard permission.isEmpty || permission.wholeMatch(of: /[a-z_-]+:[a-z_-]+/) != nil else {
+                throw APIError.validation(field: "permission", "must look like 'resource:action'")
+            }
+            menu.permission = permission.isEmpty ? nil : permission
+        }
+    }
+
+    private func isDescendant(_ candidate: UUID, of ancestor: UUID) async throws -> Bool {
+        var current: UUID? = candidate
+        var seen = Set<UUID>()
+        while let id = current, seen.insert(id).inserted {
+            if id == ancestor { return true }
+            current = try await Menu.find(id, on: database.database)?.$parent.id
+        }
+        return false
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> Menu {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let menu = try await Menu.find(id, on: database.database) else { throw APIError.notFound("no menu entry \(id)") }
+        return menu
+    }
+}

@@ -1,0 +1,111 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/roles`: roles and the menu entries (permissions) granted to them.
+struct RolesController {
+    let database: DatabaseService
+    let access: AccessControl
+
+    func register(on routes: SecuredRoutes) {
+        let roles = routes.group("roles")
+        roles.get(.permission("role:read"), use: list)
+        roles.post(.permission("role:create"), use: create)
+        roles.get(":id", .permission("role:read"), use: get)
+        roles.put(":id", .permission("role:update"), use: update)
+        roles.delete(":id", .permission("role:delete"), use: delete)
+        roles.put(":id/menus", .permission("role:update"), use: grantMenus)
+    }
+
+    struct RoleInput: Decodable {
+        var code: String?
+        var name: String?
+        var description: String?
+        var isActive: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case code, name, description
+            case isActive = "is_active"
+        }
+    }
+
+    struct MenuGrant: Decodable {
+        let menuIDs: [UUID]
+        enum CodingKeys: String, CodingKey { case menuIDs = "menu_ids" }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<RoleResponse> {
+        let page = try PageRequest(request)
+        let query = Role.query(on: database.database).sort(\.$code)
+        let total = try await query.count()
+        return Page(items: try await query.copy().range(page.range).all().map { try RoleResponse($0) }, total: total, request: page)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
+        let role = try await find(context)
+        let menuIDs = try await role.$menus.get(on: database.database).compactMap(\.id)
+        return try RoleResponse(role, menuIDs: menuIDs)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RoleResponse> {
+        let input = try await request.decodeJSON(as: RoleInput.self, context: context)
+        guard let code = input.code, (2...50).contains(code.count), code.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw APIError.validation(field: "code", "must be 2 to 50 lower-case letters, digits, '_' or '-'")
+        }
+        guard let name = input.name, (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+        if try await Role.query(on: database.database).filter(\.$code == code).count() > 0 {
+            throw APIError.conflict("the role code '\(code)' is taken")
+        }
+        let role = Role()
+        role.code = code
+        role.name = name
+        role.description = input.description
+        role.isActive = input.isActive ?? true
+        try await role.create(on: database.database)
+        context.audit?.resourceID = role.id?.uuidString
+        return EditedResponse(status: .created, response: try RoleResponse(role, menuIDs: []))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
+        let role = try await find(context)
+        let input = try await request.decodeJSON(as: RoleInput.self, context: context)
+        if input.code != nil, input.code != role.code { throw APIError.validation(field: "code", "cannot be changed") }
+        if let name = input.name {
+            guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            role.name = name
+        }
+        if let description = input.description { role.description = description }
+        if let isActive = input.isActive { role.isActive = isActive }
+        try await role.save(on: database.database)
+        try await access.forgetAll()
+        return try RoleResponse(role)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let role = try await find(context)
+        let members = try await UserRole.query(on: database.database).filter(\.$role.$id == role.requireID()).count()
+        guard members == 0 else { throw APIError.conflict("the role is assigned to \(members) user(s)") }
+        try await role.delete(on: database.database)
+        try await access.forgetAll()
+        return Response(status: .noContent)
+    }
+
+    @Sendable func grantMenus(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
+        let role = try await find(context)
+        let input = try await request.decodeJSON(as: MenuGrant.self, context: context)
+        let menus = input.menuIDs.isEmpty ? [] : try await Menu.query(on: database.database).filter(\.$id ~~ input.menuIDs).all()
+        guard menus.count == Set(input.menuIDs).count else { throw APIError.validation(field: "menu_ids", "names a menu entry that does not exist") }
+        try await database.database.transaction { db in
+            try await role.$menus.detachAll(on: db)
+            try await role.$menus.attach(menus, on: db)
+        }
+        try await access.forgetAll()
+        return try RoleResponse(role, menuIDs: menus.compactMap(\.id))
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> Role {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let role = try await Role.find(id, on: database.database) else { throw APIError.notFound("no role \(id)") }
+        return role
+    }
+}

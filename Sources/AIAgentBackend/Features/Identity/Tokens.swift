@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import JWTKit
+
+enum TokenKind: String, Codable, Sendable {
+    case access, refresh
+}
+
+/// JWT claims of both token kinds. `fam` names the login session: every refresh of it
+/// stays in the family, so a replayed refresh token can revoke all of them at once.
+struct TokenClaims: JWTPayload, Equatable {
+    var sub: SubjectClaim
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var jti: IDClaim
+    var type: TokenKind
+    var fam: String
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired(currentDate: Date())
+    }
+
+    var userID: UUID? { UUID(uuidString: sub.value) }
+}
+
+struct TokenPair: Codable, ResponseEncodable {
+    let accessToken: String
+    let refreshToken: String
+    let tokenType: String
+    let expiresIn: Int
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+    }
+}
+
+/// Issues, verifies, rotates and revokes tokens. Revocations live in the cache with a
+/// TTL of the token's remaining life, so a logout on one replica holds on all of them.
+struct TokenService: Sendable {
+    let keys: JWTKeyCollection
+    let cache: any Cache
+    let accessLifetime: Duration
+    let refreshLifetime: Duration
+
+    init(secret: String, cache: any Cache, accessLifetime: Duration, refreshLifetime: Duration) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.cache = cache
+        self.accessLifetime = accessLifetime
+        self.refreshLifetime = refreshLifetime
+    }
+
+    func issuePair(userID: UUID, family: String = UUID().uuidString) async throws -> TokenPair {
+        let now = Date()
+        func claims(_ kind: TokenKind, _ lifetime: Duration) -> TokenClaims {
+            TokenClaims(
+                sub: .init(value: userID.uuidString), iat: .init(value: now),
+                exp: .init(value: now.addingTimeInterval(lifetime.secondsDouble)),
+                jti: .init(value: UUID().uuidString), type: kind, fam: family
+            )
+        }
+        return TokenPair(
+            accessToken: try await keys.sign(claims(.access, accessLifetime)),
+            refreshToken: try await keys.sign(claims(.refresh, refreshLifetime)),
+            tokenType: "bearer",
+            expiresIn: Int(accessLifetime.components.seconds)
+        )
+    }
+
+    /// Signature, expiry, kind, and neither the token nor its session revoked.
+    func verify(_ token: String, as kind: TokenKind) async throws -> TokenClaims {
+        let claims: TokenClaims
+        do {
+            claims = try await keys.verify(token, as: TokenClaims.self)
+        } catch {
+            throw AuthError.invalidToken
+        }
+        guard claims.type == kind, claims.userID != nil else { throw AuthError.invalidToken }
+        if try await cache.exists(Self.revokedKey(claims.jti.value)) { throw AuthError.revokedToken }
+        if try await cache.exists(Self.familyKey(claims.fam)) { throw AuthError.revokedToken }
+        return claims
+    }
+
+    /// Exchanges a refresh token for a new pair. A refresh token works once: presenting
+    /// it again means it was copied, and the whole session is revoked.
+    func rotate(_ refreshToken: String) async throws -> (TokenClaims, TokenPair) {
+        let claims: TokenClaims
+        do {
+            claims = try await verify(refreshToken, as: .refresh)
+        } catch AuthError.revokedToken {
+            // A rotated token presented again: treat it as stolen.
+            if let replayed = try? await keys.verify(refreshToken, as: TokenClaims.self) {
+                try await revokeSession(replayed.fam)
+            }
+            throw AuthError.revokedToken
+        }
+        let uses = try await cache.increment(Self.revokedKey(claims.jti.value), by: 1, ttlOnCreate: remaining(claims))
+        guard uses == 1 else {
+            try await revokeSession(claims.fam)
+            throw AuthError.revokedToken
+        }
+        return (claims, try await issuePair(userID: claims.userID!, family: claims.fam))
+    }
+
+    /// Logout: the presented token and every token of its session.
+    func revoke(_ claims: TokenClaims) async throws {
+        try await cache.set(Self.revokedKey(claims.jti.value), Array("logout".utf8), ttl: remaining(claims))
+        try await revokeSession(claims.fam)
+    }
+
+    func revokeSession(_ family: String) async throws {
+        // Refresh tokens are the longest-lived tokens of a session.
+        try await cache.set(Self.familyKey(family), Array("revoked".utf8), ttl: refreshLifetime)
+    }
+
+    private func remaining(_ claims: TokenClaims) -> Duration {
+        .seconds(max(1, Int(claims.exp.value.timeIntervalSinceNow.rounded(.up))))
+    }
+
+    static func revokedKey(_ jti: String) -> String { "auth:revoked:\(jti)" }
+    static func familyKey(_ family: String) -> String { "auth:session-revoked:\(family)" }
+}

@@ -1,0 +1,204 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/users`: user administration.
+struct UsersController {
+    let database: DatabaseService
+    let access: AccessControl
+    let hasher: PasswordHasher
+    let settings: Settings
+
+    func register(on routes: SecuredRoutes) {
+        let users = routes.group("users")
+        users.get(.permission("user:read"), use: list)
+        users.post(.permission("user:create"), use: create)
+        users.get(":id", .permission("user:read"), use: get)
+        users.put(":id", .permission("user:update"), use: update)
+        users.delete(":id", .permission("user:delete"), use: delete)
+        users.post(":id/reset-password", .permission("user:update"), use: resetPassword)
+        users.post(":id/enable", .permission("user:update"), use: enable)
+        users.post(":id/disable", .permission("user:update"), use: disable)
+        users.put(":id/roles", .permission("user:update"), use: assignRoles)
+    }
+
+    struct UserInput: Decodable {
+        var username: String?
+        var password: String?
+        var nickname: String?
+        var email: String?
+        var mobile: String?
+        var avatarURL: String?
+        var departmentID: UUID?
+        var isSuperuser: Bool?
+        var roleIDs: [UUID]?
+
+        enum CodingKeys: String, CodingKey {
+            case username, password, nickname, email, mobile
+            case avatarURL = "avatar_url"
+            case departmentID = "department_id"
+            case isSuperuser = "is_superuser"
+            case roleIDs = "role_ids"
+        }
+    }
+
+    struct PasswordReset: Decodable { let password: String }
+
+    struct RoleAssignment: Decodable {
+        let roleIDs: [UUID]
+        enum CodingKeys: String, CodingKey { case roleIDs = "role_ids" }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<UserResponse> {
+        let page = try PageRequest(request)
+        let query = User.query(on: database.database)
+        let parameters = request.uri.queryParameters
+        if let username = parameters["username"], !username.isEmpty {
+            query.filter(\.$username ~~ String(username))
+        }
+        if let department = parameters["department_id"] {
+            guard let id = UUID(uuidString: String(department)) else { throw APIError.validation(field: "department_id", "must be a UUID") }
+            query.filter(\.$department.$id == id)
+        }
+        if let status = parameters["status"] {
+            guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
+            query.filter(\.$status == value)
+        }
+        let total = try await query.count()
+        let users = try await query.copy().sort(\.$createdAt, .descending).sort(\.$username).range(page.range).all()
+        return Page(items: try users.map { try UserResponse($0) }, total: total, request: page)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        let user = try await find(context)
+        return try UserResponse(user, roles: try await user.$roles.get(on: database.database).map(\.code).sorted())
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UserResponse> {
+        let input = try await request.decodeJSON(as: UserInput.self, context: context)
+        guard let username = input.username else { throw APIError.validation(field: "username", "is required") }
+        guard let password = input.password else { throw APIError.validation(field: "password", "is required") }
+        try Self.validateUsername(username)
+        try PasswordPolicy(minLength: settings.passwordMinLength).check(password, field: "password")
+        if try await User.query(on: database.database).withDeleted().filter(\.$username == username).count() > 0 {
+            throw APIError.conflict("the username '\(username)' is taken")
+        }
+        let user = User()
+        user.username = username
+        user.passwordHash = try await hasher.hash(password)
+        user.status = .active
+        user.isSuperuser = input.isSuperuser ?? false
+        try await apply(input, to: user)
+        let roles = try await findRoles(input.roleIDs ?? [])
+        try await database.database.transaction { db in
+            try await user.create(on: db)
+            try await user.$roles.attach(roles, on: db)
+        }
+        context.audit?.resourceID = user.id?.uuidString
+        return EditedResponse(status: .created, response: try UserResponse(user, roles: roles.map(\.code).sorted()))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        let user = try await find(context)
+        let input = try await request.decodeJSON(as: UserInput.self, context: context)
+        if input.username != nil || input.password != nil {
+            throw APIError.validation(field: input.username != nil ? "username" : "password", "cannot be changed here")
+        }
+        if let isSuperuser = input.isSuperuser { user.isSuperuser = isSuperuser }
+        try await apply(input, to: user)
+        try await user.save(on: database.database)
+        if let roleIDs = input.roleIDs { try await replaceRoles(of: user, with: roleIDs) }
+        try await access.forget(try user.requireID())
+        return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try await find(context)
+        guard user.id != context.principal?.userID else { throw APIError.conflict("you cannot delete your own account") }
+        try await user.delete(on: database.database)
+        try await access.forget(try user.requireID())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try await find(context)
+        let input = try await request.decodeJSON(as: PasswordReset.self, context: context)
+        try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, field: "password")
+        user.passwordHash = try await hasher.hash(input.password)
+        try await user.save(on: database.database)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        try await setStatus(.active, context)
+    }
+
+    @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        try await setStatus(.disabled, context)
+    }
+
+    @Sendable func assignRoles(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        let user = try await find(context)
+        let input = try await request.decodeJSON(as: RoleAssignment.self, context: context)
+        try await replaceRoles(of: user, with: input.roleIDs)
+        try await access.forget(try user.requireID())
+        return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
+    }
+
+    private func setStatus(_ status: UserStatus, _ context: AppRequestContext) async throws -> UserResponse {
+        let user = try await find(context)
+        if status == .disabled, user.id == context.principal?.userID { throw APIError.conflict("you cannot disable your own account") }
+        user.status = status
+        try await user.save(on: database.database)
+        try await access.forget(try user.requireID())
+        return try UserResponse(user)
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> User {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let user = try await User.find(id, on: database.database) else { throw APIError.notFound("no user \(id)") }
+        return user
+    }
+
+    private func apply(_ input: UserInput, to user: User) async throws {
+        if let nickname = input.nickname { user.nickname = try Self.limited(nickname, field: "nickname", max: 100) }
+        if let email = input.email {
+            guard email.isEmpty || (email.contains("@") && email.count <= 254) else { throw APIError.validation(field: "email", "is not an email address") }
+            user.email = email.isEmpty ? nil : email
+        }
+        if let mobile = input.mobile { user.mobile = try Self.limited(mobile, field: "mobile", max: 32) }
+        if let avatar = input.avatarURL { user.avatarURL = try Self.limited(avatar, field: "avatar_url", max: 2000) }
+        if let departmentID = input.departmentID {
+            guard try await Department.find(departmentID, on: database.database) != nil else {
+                throw APIError.validation(field: "department_id", "no such department")
+            }
+            user.$department.id = departmentID
+        }
+    }
+
+    private func findRoles(_ ids: [UUID]) async throws -> [Role] {
+        guard !ids.isEmpty else { return [] }
+        let roles = try await Role.query(on: database.database).filter(\.$id ~~ ids).all()
+        guard roles.count == Set(ids).count else { throw APIError.validation(field: "role_ids", "names a role that does not exist") }
+        return roles
+    }
+
+    private func replaceRoles(of user: User, with ids: [UUID]) async throws {
+        let roles = try await findRoles(ids)
+        try await database.database.transaction { db in
+            try await user.$roles.detachAll(on: db)
+            try await user.$roles.attach(roles, on: db)
+        }
+    }
+
+    static func validateUsername(_ username: String) throws {
+        guard (3...64).contains(username.count),
+              username.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) })
+        else { throw APIError.validation(field: "username", "must be 3 to 64 letters, digits, '.', '_', '-' or '@'") }
+    }
+
+    static func limited(_ value: String, field: String, max: Int) throws -> String? {
+        guard value.count <= max else { throw APIError.validation(field: field, "must be at most \(max) characters") }
+        return value.isEmpty ? nil : value
+    }
+}
