@@ -76,9 +76,9 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads it to answer 405.
     let routeTable = RouteTableBox()
-    router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, recordMetrics: settings.enableMetrics))
+    router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(settings: settings, database: database, cache: cache).register(on: router)
+    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache)).register(on: router)
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
     let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
     AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)

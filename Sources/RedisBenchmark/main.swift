@@ -47,31 +47,49 @@ func concurrent(_ command: String, _ client: RedisClient, requests: Int, tasks: 
     return requestsPerSecond(requests, clock.now - started)
 }
 
-/// Median latency of sequential calls, raw GET and cache hit interleaved in blocks so that
-/// both see the same machine state.
-func hitLatency(_ client: RedisClient, samples: Int) async throws -> (raw: Double, cache: Double) {
+/// Median latency of sequential calls, raw GET and cache hit alternating call by call so
+/// that both see the same machine state.
+func hitLatency(_ client: RedisClient, samples: Int) async throws -> (raw: Double, cache: Double, pairedDifference: Double) {
     let redis = RedisCache(client: client, keyPrefix: "bench:")
     let cache = FailoverCache(redis: redis, memory: MemoryCache(), logger: Logger(label: "bench"))
     try await cache.set("hit", Array("xxx".utf8))
     var raw: [Duration] = []
     var viaCache: [Duration] = []
-    for block in 0..<(samples / 1_000 + 1) {
-        for _ in 0..<1_000 {
-            let started = clock.now
-            _ = try await client.get("bench:hit")
-            if block > 0 { raw.append(clock.now - started) }
+    raw.reserveCapacity(samples)
+    viaCache.reserveCapacity(samples)
+    func timeRaw() async throws -> Duration {
+        let started = clock.now
+        _ = try await client.get("bench:hit")
+        return clock.now - started
+    }
+    func timeCache() async throws -> Duration {
+        let started = clock.now
+        guard try await cache.get("hit") != nil else { fatalError("cache miss: the benchmark needs a hit") }
+        return clock.now - started
+    }
+    for round in 0..<(samples + 1_000) {
+        // Which goes first alternates too, so that neither always follows the other.
+        let rawTime: Duration
+        let cacheTime: Duration
+        if round.isMultiple(of: 2) {
+            rawTime = try await timeRaw()
+            cacheTime = try await timeCache()
+        } else {
+            cacheTime = try await timeCache()
+            rawTime = try await timeRaw()
         }
-        for _ in 0..<1_000 {
-            let started = clock.now
-            guard try await cache.get("hit") != nil else { fatalError("cache miss: the benchmark needs a hit") }
-            if block > 0 { viaCache.append(clock.now - started) }
+        if round >= 1_000 {  // after warm-up
+            raw.append(rawTime)
+            viaCache.append(cacheTime)
         }
     }
     func medianMicroseconds(_ values: [Duration]) -> Double {
         let median = values.sorted()[values.count / 2]
         return Double(median.components.attoseconds) / 1e12 + Double(median.components.seconds) * 1e6
     }
-    return (medianMicroseconds(raw), medianMicroseconds(viaCache))
+    // Neighbouring calls share the machine's state, so their difference cancels most of its noise.
+    let differences = zip(viaCache, raw).map { $0 - $1 }
+    return (medianMicroseconds(raw), medianMicroseconds(viaCache), medianMicroseconds(differences))
 }
 
 func main() async throws {
@@ -92,6 +110,7 @@ func main() async throws {
     let latency = try await hitLatency(client, samples: 20_000)
     print("raw_get_median_us=\(latency.raw)")
     print("cache_hit_median_us=\(latency.cache)")
+    print("paired_difference_median_us=\(latency.pairedDifference)")
     print("pool_size=\(configuration.poolSize)")
     await client.close()
 }

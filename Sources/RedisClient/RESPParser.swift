@@ -90,9 +90,10 @@ public struct RESPParser: Sendable {
             guard buffer.getInteger(at: end, as: UInt16.self) == Self.crlf else {
                 throw .protocolError("bulk string not terminated by CRLF")
             }
+            guard let bytes = buffer.getSlice(at: afterLine, length: Int(length)) else { return nil }
             offset = end + 2
-            return .bulkString(buffer.getSlice(at: afterLine, length: Int(length))!)
-        case UInt8(ascii: "*"):
+            return .bulkString(bytes)
+        default:  // "*", the only type left
             let count = try parseInteger(buffer, from: lineStart, to: lineEnd)
             if count == -1 {
                 offset = afterLine
@@ -118,8 +119,6 @@ public struct RESPParser: Sendable {
             }
             offset = cursor
             return .array(values)
-        default:
-            preconditionFailure("type byte checked above")
         }
     }
 

@@ -90,7 +90,7 @@ public struct RedisConfiguration: Sendable {
             let userInfo = authority[..<at]
             authority = authority[authority.index(after: at)...]
             let user: Substring
-            let secret: Substring?
+            let secret: Substring
             if let colon = userInfo.firstIndex(of: ":") {
                 user = userInfo[..<colon]
                 secret = userInfo[userInfo.index(after: colon)...]
@@ -100,7 +100,7 @@ public struct RedisConfiguration: Sendable {
                 secret = userInfo
             }
             username = user.isEmpty ? nil : try Self.percentDecoded(user)
-            if let secret, !secret.isEmpty {
+            if !secret.isEmpty {
                 self.password = try Self.percentDecoded(secret)
             }
         }

@@ -1,4 +1,3 @@
-import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
@@ -56,38 +55,34 @@ public final class RedisConnection: RedisCommandSender {
     ) async throws -> RedisConnection {
         // SNI takes a name, never an IP address.
         let serverName = (try? SocketAddress(ipAddress: configuration.host, port: 0)) == nil ? configuration.host : nil
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelInitializer { channel in
+        let bootstrap = ClientBootstrap(group: eventLoop).connectTimeout(TimeAmount(configuration.connectTimeout))
+        let opened: (channel: any Channel, handler: NIOLoopBound<RedisCommandHandler>)
+        do {
+            // The handler is taken here, while it is surely in the pipeline: a TLS handshake
+            // failure may tear the pipeline down before any later lookup.
+            opened = try await bootstrap.connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
+                    let handler = RedisCommandHandler(commandTimeout: TimeAmount(configuration.commandTimeout), onPush: onPush)
                     try pipeline.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: configuration.parserLimits))))
-                    try pipeline.addHandler(
-                        RedisCommandHandler(commandTimeout: TimeAmount(configuration.commandTimeout), onPush: onPush)
-                    )
+                    try pipeline.addHandler(handler)
+                    return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
-
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
         } catch {
             let failure = RedisError.connectFailed(host: configuration.host, port: configuration.port, underlying: error)
             metrics.recordError(failure)
             throw failure
         }
+        let connection = RedisConnection(channel: opened.channel, handler: opened.handler, metrics: metrics)
         do {
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisCommandHandler.self), eventLoop: channel.eventLoop)
-            }.get()
-            let connection = RedisConnection(channel: channel, handler: handler, metrics: metrics)
             try await connection.handshake(configuration)
             return connection
         } catch {
-            channel.close(promise: nil)
+            opened.channel.close(promise: nil)
             throw error
         }
     }
@@ -253,6 +248,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
             head.promise.succeed(value)
             return
         }
+        if head.collected.isEmpty { head.collected.reserveCapacity(head.remaining) }
         head.collected.append(value)
         head.remaining -= 1
         if head.remaining == 0 {
@@ -263,7 +259,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(error as? RedisError ?? .connectionClosed, context: context)
+        fail(error as? RedisError ?? .connectionError(underlying: error), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -24,11 +24,15 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
     /// later replies could no longer be matched to their commands.
     case timeout
     case connectionClosed
+    /// The connection failed underneath, e.g. a reset or a TLS handshake error.
+    case connectionError(underlying: any Error)
     /// The server sent bytes that are not valid RESP2, or exceeded a parser limit.
     case protocolError(String)
     /// A typed helper got a reply of a shape it does not expect.
     case unexpectedReply(command: String, reply: RESPValue)
     case clientClosed
+    /// A helper was called with arguments Redis cannot accept, e.g. SUBSCRIBE without channels.
+    case invalidArgument(String)
     /// The subscriber did not keep up and the buffer of pending messages overflowed.
     case subscriptionOverflow
 
@@ -38,9 +42,11 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
         case .connectFailed(let host, let port, let underlying): "Cannot connect to Redis at \(host):\(port): \(underlying)"
         case .timeout: "Redis command timed out"
         case .connectionClosed: "Redis connection closed"
+        case .connectionError(let underlying): "Redis connection failed: \(underlying)"
         case .protocolError(let reason): "Redis protocol error: \(reason)"
         case .unexpectedReply(let command, let reply): "Unexpected reply to \(command): \(reply)"
         case .clientClosed: "Redis client is closed"
+        case .invalidArgument(let reason): "Invalid Redis command argument: \(reason)"
         case .subscriptionOverflow: "Redis subscription buffer overflowed"
         }
     }

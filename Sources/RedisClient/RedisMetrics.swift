@@ -45,8 +45,8 @@ final class RedisMetrics: Sendable {
             case .connectFailed: connectErrors.increment()
             case .timeout: timeoutErrors.increment()
             case .protocolError, .unexpectedReply: protocolErrors.increment()
-            case .connectionClosed: connectionErrors.increment()
-            case .invalidURL, .clientClosed, .subscriptionOverflow: break
+            case .connectionClosed, .connectionError: connectionErrors.increment()
+            case .invalidURL, .clientClosed, .subscriptionOverflow, .invalidArgument: break
             }
         default: connectionErrors.increment()
         }

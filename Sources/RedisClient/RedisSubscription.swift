@@ -33,7 +33,7 @@ public final class RedisSubscription: AsyncSequence, Sendable {
         sslContext: NIOSSLContext?,
         metrics: RedisMetrics
     ) async throws -> RedisSubscription {
-        precondition(!channels.isEmpty, "subscribe needs at least one channel")
+        guard !channels.isEmpty else { throw RedisError.invalidArgument("SUBSCRIBE needs at least one channel") }
         // A bounded buffer: a consumer that falls behind ends the subscription, as Redis itself would.
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisPubSubMessage.self,

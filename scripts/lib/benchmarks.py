@@ -29,10 +29,10 @@ def wait_http(url, timeout=30.0, interval=0.002):
     raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
 
 
-def wrk(url, seconds=10, connections=64, threads=2):
-    """Runs wrk and returns (requests/s, p99 latency ms)."""
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         check=True, capture_output=True, text=True).stdout
+def wrk(url, seconds=10, connections=64, threads=2, script=None):
+    """Runs wrk and returns (requests/s, p99 latency ms); fails on any non-2xx answer."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"] + (["-s", script] if script else []) + [url]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]

@@ -1,24 +1,25 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request context of every route: Hummingbird's core storage plus the body limit
 /// from `MAX_BODY_SIZE` (set by `RequestObservationMiddleware`).
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var maxUploadSize: Int = 10 * 1024 * 1024
-    /// The id returned in `X-Request-ID` and written on every log line of the request.
-    public var requestID: String = ""
     /// Set by `SecuredRoutes` once the bearer token is verified.
     var principal: Principal?
     /// Set by `AuditMiddleware` on mutating API requests; handlers add what they know.
     var audit: AuditTrail?
-    /// The TCP peer; the client address may differ behind a trusted proxy.
-    let peerAddress: String?
+    private let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.peerAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
+
+    /// The TCP peer; the client address may differ behind a trusted proxy.
+    var peerAddress: String? { channel.remoteAddress?.ipAddress }
 
     public var requestDecoder: JSONDecoder { JSONCoding.decoder }
     public var responseEncoder: JSONEncoder { JSONCoding.encoder }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import Synchronization
 
 /// Outermost middleware: request id, body limit, one log line and the HTTP metrics of
 /// every request. The route label is the matched template (`/api/v1/users/:id`), never
@@ -10,15 +11,21 @@ import Metrics
 struct RequestObservationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let maxBodySize: Int
-    let recordMetrics: Bool
+    /// nil when `ENABLE_METRICS=false`.
+    let metrics: HTTPMetrics?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        let requestID = Self.acceptedRequestID(request.headers[.requestID]) ?? UUID().uuidString.lowercased()
-        context.requestID = requestID
-        context.logger[metadataKey: "hb.request.id"] = nil
-        context.logger[metadataKey: "request_id"] = .string(requestID)
+        // Hummingbird already gave the request an id (on the logger as `hb.request.id`);
+        // a printable id from the client replaces it, so logs join up across services.
+        let requestID: String
+        if let clientID = Self.acceptedRequestID(request.headers[.requestID]) {
+            requestID = clientID
+            context.logger[metadataKey: "hb.request.id"] = .string(clientID)
+        } else {
+            requestID = context.id
+        }
         context.maxUploadSize = maxBodySize
 
         var response: Response
@@ -41,10 +48,10 @@ struct RequestObservationMiddleware: RouterMiddleware {
             "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", elapsed.secondsDouble * 1000)),
         ])
-        if recordMetrics {
-            let method = request.method.rawValue
-            Counter(label: "http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))]).increment()
-            Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)]).record(duration: elapsed)
+        if let metrics {
+            let series = metrics.series(method: request.method.rawValue, route: route, status: status)
+            series.requests.increment()
+            series.duration.record(duration: elapsed)
         }
         return response
     }
@@ -53,7 +60,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
     /// Unmatched requests, which Hummingbird marks "NotFound", share one label.
     static func routeLabel(_ endpointPath: String?) -> String {
         guard let endpointPath, endpointPath != "NotFound" else { return "unmatched" }
-        guard endpointPath.contains("{") else { return endpointPath }
+        guard endpointPath.utf8.contains(UInt8(ascii: "{")) else { return endpointPath }
         return String(endpointPath.compactMap { $0 == "{" ? ":" : $0 == "}" ? nil : $0 })
     }
 
@@ -68,4 +75,33 @@ struct RequestObservationMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
+}
+
+/// `http_requests_total` and `http_request_duration_seconds`, one metric object per
+/// method/route/status kept here: looking them up in the registry on every request
+/// costs more than the request itself.
+final class HTTPMetrics: Sendable {
+    struct Key: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    struct Series: Sendable {
+        let requests: Counter
+        let duration: Metrics.Timer
+    }
+
+    private let series = Mutex<[Key: Series]>([:])
+
+    func series(method: String, route: String, status: Int) -> Series {
+        let key = Key(method: method, route: route, status: status)
+        if let existing = series.withLock({ $0[key] }) { return existing }
+        let created = Series(
+            requests: Counter(label: "http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))]),
+            duration: Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)])
+        )
+        series.withLock { $0[key] = created }
+        return created
+    }
 }

@@ -1,16 +1,13 @@
 import Foundation
 import Hummingbird
 import Metrics
+import Synchronization
 
 /// `GET /health` (readiness, used by the container health check): 200 while every
 /// required dependency answers, 503 naming the failing check. `GET /health/live`
-/// (liveness) answers while the process runs.
+/// (liveness) answers while the process runs. `GET /metrics` for Prometheus.
 struct HealthController {
-    let settings: Settings
-    let database: DatabaseService
-    let cache: FailoverCache
-    /// A hung database must not hang the health check past the container's 10 s timeout.
-    let checkTimeout: Duration = .seconds(3)
+    let probe: HealthProbe
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/health", use: health)
@@ -18,7 +15,33 @@ struct HealthController {
         router.get("/metrics", use: metrics)
     }
 
-    struct CheckReport: Codable {
+    struct LiveReport: Codable, ResponseEncodable {
+        var status: String
+    }
+
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let snapshot = await probe.snapshot()
+        return Response(
+            status: snapshot.healthy ? .ok : .serviceUnavailable,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: snapshot.body)
+        )
+    }
+
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: AppMetrics.render()))
+        )
+    }
+}
+
+/// Runs the health checks and encodes the report. Concurrent probes share one run and
+/// its result is reused for `maxAge`, so a flood of health checks costs the database one
+/// query a second instead of queueing behind each other (SQLite has one connection).
+final class HealthProbe: Sendable {
+    struct CheckReport: Codable, Sendable {
         var status: String
         var latencyMs: Double?
         var error: String?
@@ -31,7 +54,7 @@ struct HealthController {
         }
     }
 
-    struct HealthReport: Codable, ResponseEncodable {
+    struct Report: Codable {
         var status: String
         var service: String
         var version: String
@@ -40,37 +63,74 @@ struct HealthController {
         var checks: [String: CheckReport]
     }
 
-    struct LiveReport: Codable, ResponseEncodable {
-        var status: String
+    struct Snapshot: Sendable {
+        let healthy: Bool
+        let body: ByteBuffer
+        let at: ContinuousClock.Instant
     }
 
-    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+    private struct State {
+        var last: Snapshot?
+        var inFlight: Task<Snapshot, Never>?
+    }
+
+    let settings: Settings
+    let database: DatabaseService
+    let cache: FailoverCache
+    let maxAge: Duration
+    /// A hung database must not hang the health check past the container's 10 s timeout.
+    let timeout: Duration
+    private let state = Mutex(State())
+
+    init(settings: Settings, database: DatabaseService, cache: FailoverCache, maxAge: Duration = .seconds(1), timeout: Duration = .seconds(3)) {
+        self.settings = settings
+        self.database = database
+        self.cache = cache
+        self.maxAge = maxAge
+        self.timeout = timeout
+    }
+
+    func snapshot() async -> Snapshot {
+        enum Next { case ready(Snapshot), wait(Task<Snapshot, Never>) }
+        let now = ContinuousClock.now
+        let next: Next = state.withLock { state in
+            if let last = state.last, now - last.at < maxAge { return .ready(last) }
+            if let inFlight = state.inFlight { return .wait(inFlight) }
+            let task = Task { await self.run() }
+            state.inFlight = task
+            return .wait(task)
+        }
+        switch next {
+        case .ready(let snapshot): return snapshot
+        case .wait(let task): return await task.value
+        }
+    }
+
+    private func run() async -> Snapshot {
         let databaseCheck = await checkDatabase()
         let healthy = databaseCheck.status == "up"
         Gauge(label: "health_check_up", dimensions: [("check", "database")]).record(healthy ? 1 : 0)
-        let report = HealthReport(
+        // A cache on its memory fallback is degraded, not down: the service keeps working.
+        let cacheStatus = cache.status
+        let report = Report(
             status: healthy ? "healthy" : "unhealthy",
             service: "ai-agent-backend",
             version: Settings.version,
             environment: settings.environment.rawValue,
             timestamp: Date(),
-            checks: ["database": databaseCheck, "cache": cacheCheck()]
+            checks: [
+                "database": databaseCheck,
+                "cache": CheckReport(status: cacheStatus.health.rawValue, backend: cacheStatus.backend.rawValue, reason: cacheStatus.reason),
+            ]
         )
-        var response = try context.responseEncoder.encode(report, from: request, context: context)
-        response.status = healthy ? .ok : .serviceUnavailable
-        response.headers[.cacheControl] = "no-store"
-        return response
-    }
-
-    /// A cache on its memory fallback is degraded, not down: the service keeps working.
-    private func cacheCheck() -> CheckReport {
-        let status = cache.status
-        return CheckReport(status: status.health.rawValue, backend: status.backend.rawValue, reason: status.reason)
+        let body = (try? JSONCoding.encoder.encode(report)).map { ByteBuffer(bytes: $0) } ?? ByteBuffer()
+        let snapshot = Snapshot(healthy: healthy, body: body, at: .now)
+        state.withLock { $0 = State(last: snapshot, inFlight: nil) }
+        return snapshot
     }
 
     private func checkDatabase() async -> CheckReport {
-        let database = self.database
-        let timeout = checkTimeout
+        let (database, timeout) = (self.database, self.timeout)
         do {
             let latency = try await withThrowingTaskGroup(of: Duration?.self) { group in
                 group.addTask { try await database.ping() }
@@ -87,14 +147,5 @@ struct HealthController {
             // The kind of failure only: connection strings and SQL stay in the server log.
             return CheckReport(status: "down", error: "database unreachable")
         }
-    }
-
-    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let body = AppMetrics.render()
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @testable import AIAgentBackend
 
 /// Keeps every log line, to count warnings.
-final class LogRecorder: @unchecked Sendable {
+private final class LogRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [(Logger.Level, String)] = []
 
@@ -44,7 +44,7 @@ final class LogRecorder: @unchecked Sendable {
     }
 }
 
-private func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
+private func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
@@ -54,10 +54,11 @@ private func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool)
     return condition()
 }
 
-private func fastFailingClient(_ server: RedisServerProcess) throws -> RedisClient {
+/// A short reconnect backoff, so that the probe sees Redis back at its next tick.
+private func clientWithShortBackoff(_ server: RedisServerProcess) throws -> RedisClient {
     var configuration = try RedisConfiguration(url: server.url)
-    configuration.connectTimeout = .milliseconds(500)
-    configuration.commandTimeout = .milliseconds(500)
+    configuration.connectTimeout = .seconds(2)
+    configuration.commandTimeout = .seconds(2)
     configuration.reconnectBackoff = .init(initial: .milliseconds(50), maximum: .milliseconds(200))
     return try RedisClient(configuration: configuration)
 }
@@ -65,7 +66,7 @@ private func fastFailingClient(_ server: RedisServerProcess) throws -> RedisClie
 @Suite struct FailoverCacheTests {
     @Test func servesFromMemoryDuringAnOutageAndReturnsToRedis() async throws {
         try await withRedisServer(extraArguments: ["--appendfsync", "always"]) { server in
-            let client = try fastFailingClient(server)
+            let client = try clientWithShortBackoff(server)
             let logs = LogRecorder()
             let metrics = TestMetrics()
             let cache = FailoverCache(
@@ -117,7 +118,7 @@ private func fastFailingClient(_ server: RedisServerProcess) throws -> RedisClie
 
     @Test func aSecondOutageWarnsAgainOnce() async throws {
         try await withRedisServer(extraArguments: ["--appendfsync", "always"]) { server in
-            let client = try fastFailingClient(server)
+            let client = try clientWithShortBackoff(server)
             let logs = LogRecorder()
             let cache = FailoverCache(redis: RedisCache(client: client), memory: MemoryCache(), logger: logs.logger)
             let probe = Task { await cache.runProbe(interval: .milliseconds(100)) }
@@ -137,7 +138,7 @@ private func fastFailingClient(_ server: RedisServerProcess) throws -> RedisClie
     @Test func startsWhileRedisIsDown() async throws {
         try await withRedisServer { server in
             server.kill()
-            let client = try fastFailingClient(server)
+            let client = try clientWithShortBackoff(server)
             let logs = LogRecorder()
             let cache = FailoverCache(redis: RedisCache(client: client), memory: MemoryCache(), logger: logs.logger)
             try await cache.set("k", [1])

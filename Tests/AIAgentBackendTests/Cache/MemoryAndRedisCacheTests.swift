@@ -32,19 +32,6 @@ import Testing
         }
         #expect(cache.count == 100)
     }
-
-    @Test func configurationFromEnvironment() throws {
-        let defaults = try CacheConfiguration(environment: [:])
-        #expect(defaults == CacheConfiguration())
-        #expect(defaults.keyPrefix == "ai_agent:" && defaults.defaultTTL == .seconds(3600))
-        #expect(defaults.memoryMaxEntries == 10_000 && defaults.redisEnabled)
-        let custom = try CacheConfiguration(environment: [
-            "CACHE_PREFIX": "x:", "CACHE_TTL": "0", "CACHE_MEMORY_MAX_ENTRIES": "5", "REDIS_ENABLED": "false",
-        ])
-        #expect(custom == CacheConfiguration(keyPrefix: "x:", defaultTTL: nil, memoryMaxEntries: 5, redisEnabled: false))
-        #expect(throws: CacheConfiguration.InvalidSetting.self) { try CacheConfiguration(environment: ["CACHE_TTL": "1h"]) }
-        #expect(throws: CacheConfiguration.InvalidSetting.self) { try CacheConfiguration(environment: ["REDIS_ENABLED": "maybe"]) }
-    }
 }
 
 @Suite struct RedisCacheTests {

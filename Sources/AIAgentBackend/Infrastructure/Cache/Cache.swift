@@ -55,11 +55,11 @@ public struct CacheStatus: Sendable, Hashable {
     public var reason: String?
 }
 
-/// Cache settings as the environment gives them.
+/// Cache settings (the environment's CACHE_* and REDIS_ENABLED).
 public struct CacheConfiguration: Sendable, Hashable {
     /// `CACHE_PREFIX`: namespaces the keys in Redis.
     public var keyPrefix: String
-    /// `CACHE_TTL` in seconds, used when `set` gets no TTL; 0 means no default expiry.
+    /// `CACHE_TTL`: used when `set` gets no TTL; nil means no default expiry.
     public var defaultTTL: Duration?
     /// `CACHE_MEMORY_MAX_ENTRIES`: the in-memory cache evicts least recently used entries beyond it.
     public var memoryMaxEntries: Int
@@ -77,34 +77,6 @@ public struct CacheConfiguration: Sendable, Hashable {
         self.memoryMaxEntries = memoryMaxEntries
         self.redisEnabled = redisEnabled
     }
-
-    public struct InvalidSetting: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    public init(environment: [String: String]) throws {
-        self.init()
-        if let prefix = environment["CACHE_PREFIX"] { keyPrefix = prefix }
-        if let text = environment["CACHE_TTL"] {
-            guard let seconds = Int64(text), seconds >= 0 else {
-                throw InvalidSetting(description: "CACHE_TTL must be a whole number of seconds, got '\(text)'")
-            }
-            defaultTTL = seconds == 0 ? nil : .seconds(seconds)
-        }
-        if let text = environment["CACHE_MEMORY_MAX_ENTRIES"] {
-            guard let entries = Int(text), entries > 0 else {
-                throw InvalidSetting(description: "CACHE_MEMORY_MAX_ENTRIES must be a positive integer, got '\(text)'")
-            }
-            memoryMaxEntries = entries
-        }
-        if let text = environment["REDIS_ENABLED"]?.lowercased() {
-            switch text {
-            case "true", "1", "yes", "on": redisEnabled = true
-            case "false", "0", "no", "off": redisEnabled = false
-            default: throw InvalidSetting(description: "REDIS_ENABLED must be true or false, got '\(text)'")
-            }
-        }
-    }
 }
 
 extension Duration {
@@ -120,7 +92,7 @@ extension Duration {
 }
 
 /// A value behind an NSLock, for the few fields shared across tasks.
-final class Locked<Value>: @unchecked Sendable {
+final class CacheLocked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 

@@ -18,7 +18,7 @@ public final class FailoverCache: Cache {
 
     private let redis: RedisCache?
     private let memory: MemoryCache
-    private let state: Locked<State>
+    private let state: CacheLocked<State>
     private let logger: Logger
     private let metrics: CacheMetrics
     private let maxMissedKeys: Int
@@ -35,7 +35,7 @@ public final class FailoverCache: Cache {
         self.memory = memory
         self.logger = logger
         self.maxMissedKeys = maxMissedKeys
-        self.state = Locked(State(onRedis: redis != nil))
+        self.state = CacheLocked(State(onRedis: redis != nil))
         self.metrics = CacheMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         metrics.backend.record(redis != nil ? 1 : 0)
     }

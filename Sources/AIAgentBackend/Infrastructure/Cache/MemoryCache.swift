@@ -1,12 +1,12 @@
 /// An in-process cache with TTLs, holding at most `maxEntries` keys and evicting the
 /// least recently used. Keys need no prefix: nothing else shares this store.
 public final class MemoryCache: Cache {
-    private let store: Locked<LRUStore>
+    private let store: CacheLocked<LRUStore>
     private let defaultTTL: Duration?
     private let clock = ContinuousClock()
 
     public init(maxEntries: Int = 10_000, defaultTTL: Duration? = .seconds(3600)) {
-        store = Locked(LRUStore(capacity: max(1, maxEntries)))
+        store = CacheLocked(LRUStore(capacity: max(1, maxEntries)))
         self.defaultTTL = defaultTTL
     }
 
@@ -19,7 +19,7 @@ public final class MemoryCache: Cache {
         let lifetime = ttl ?? defaultTTL
         _ = try lifetime?.cacheMilliseconds()
         let expiry = lifetime.map { clock.now + $0 }
-        store.withLock { $0.insert(key, value, expiresAt: expiry, now: clock.now) }
+        store.withLock { $0.insert(key, value, expiresAt: expiry) }
     }
 
     public func delete(_ key: String) async throws -> Bool {
@@ -41,7 +41,7 @@ public final class MemoryCache: Cache {
         let now = clock.now
         return try store.withLock { store throws(CacheError) in
             guard let index = store.find(key, now: now) else {
-                store.insert(key, Array(String(amount).utf8), expiresAt: ttlOnCreate.map { now + $0 }, now: now)
+                store.insert(key, Array(String(amount).utf8), expiresAt: ttlOnCreate.map { now + $0 })
                 return amount
             }
             guard let current = Self.redisInteger(store.entries[index].value) else { throw .notAnInteger }
@@ -67,6 +67,7 @@ public final class MemoryCache: Cache {
         return store.withLock { $0.removeAll(prefix: prefix, now: now) }
     }
 
+    /// Entries held, counting expired ones not yet dropped.
     public var count: Int {
         store.withLock { $0.index.count }
     }
@@ -117,7 +118,7 @@ struct LRUStore {
         return slot
     }
 
-    mutating func insert(_ key: String, _ value: [UInt8], expiresAt: ContinuousClock.Instant?, now: ContinuousClock.Instant) {
+    mutating func insert(_ key: String, _ value: [UInt8], expiresAt: ContinuousClock.Instant?) {
         if let slot = index[key] {
             entries[slot].value = value
             entries[slot].expiresAt = expiresAt
