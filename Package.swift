@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -68,12 +69,22 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "RedisBenchmark",
+            dependencies: ["RedisClient", "AIAgentBackend"]
+        ),
+        .executableTarget(
             name: "HelloReference",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(
             name: "RedisClientTests",
-            dependencies: ["RedisClient", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "AIAgentBackendTests",

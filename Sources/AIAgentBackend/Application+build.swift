@@ -32,9 +32,7 @@ struct AppServices: @unchecked Sendable {
         if settings.enableMetrics {
             Gauge(label: "database_pool_size").record(database.poolSize)
         }
-        redis = settings.redisEnabled
-            ? try RedisClient(configuration: RedisConfiguration(url: settings.redisURL, password: settings.redisPassword), logger: logger)
-            : nil
+        redis = settings.redisEnabled ? try RedisClient(configuration: Self.redisConfiguration(settings), logger: logger) : nil
         cache = FailoverCache(
             configuration: CacheConfiguration(keyPrefix: settings.cachePrefix, defaultTTL: settings.cacheTTL,
                                               memoryMaxEntries: settings.cacheMemoryMaxEntries, redisEnabled: settings.redisEnabled),
@@ -46,6 +44,15 @@ struct AppServices: @unchecked Sendable {
                                         refreshLifetime: settings.refreshTokenLifetime)
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
         router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher)
+    }
+
+    /// Short timeouts: a Redis that stops answering should send requests to the memory
+    /// cache within a second, not after the client's default five.
+    static func redisConfiguration(_ settings: Settings) throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: settings.redisURL, password: settings.redisPassword)
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(1)
+        return configuration
     }
 
     func makeApplication() -> some ApplicationProtocol {
@@ -88,7 +95,11 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     DepartmentsController(database: database).register(on: api)
     AuditController(database: database).register(on: api)
     SystemSettingsController(database: database).register(on: api)
-    routeTable.set(RouteTable(router.routes))
+    let openAPI = OpenAPIController(access: access)
+    openAPI.register(on: api)
+    let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
+    routeTable.set(RouteTable(routes))
+    openAPI.complete(with: routes)
     return router
 }
 

@@ -54,9 +54,9 @@ final class RouteTableBox: Sendable {
 struct RouteTable: Sendable {
     private let entries: [(components: [Substring], methods: [String])]
 
-    init(_ routes: [Router<AppRequestContext>.RouteDescription]) {
+    init(_ routes: [(method: String, path: String)]) {
         var grouped: [String: [String]] = [:]
-        for route in routes { grouped[route.path.description, default: []].append(route.method.rawValue) }
+        for route in routes { grouped[route.path, default: []].append(route.method) }
         entries = grouped.map { ($0.key.split(separator: "/"), $0.value.sorted()) }
     }
 

@@ -47,7 +47,7 @@ import Testing
                     }
                 }
             }
-            #expect(publicRoutes.sorted() == ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh"])
+            #expect(publicRoutes.sorted() == ["GET /api/v1/openapi.json", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh"])
         }
     }
 }
