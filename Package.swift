@@ -76,10 +76,16 @@ let package = Package(
             name: "HelloReference",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
+        // Helpers several test targets share (a real redis-server per test).
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -90,6 +96,7 @@ let package = Package(
             name: "AIAgentBackendTests",
             dependencies: [
                 "AIAgentBackend",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import MetricsTestKit
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import RedisClient
 

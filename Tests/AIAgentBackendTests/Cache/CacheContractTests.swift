@@ -1,6 +1,7 @@
 import Foundation
 import RedisClient
 import Testing
+import TestSupport
 
 @testable import AIAgentBackend
 

@@ -3,6 +3,7 @@ import Logging
 import MetricsTestKit
 import RedisClient
 import Testing
+import TestSupport
 
 @testable import AIAgentBackend
 

@@ -1,5 +1,6 @@
 import RedisClient
 import Testing
+import TestSupport
 
 @testable import AIAgentBackend
 

@@ -2,15 +2,15 @@ import Foundation
 
 /// A real `redis-server` for one test: its own temp dir and port, a password and AOF,
 /// stopped by PID. Binary: `REDIS_SERVER_BIN`, else `redis-server` from PATH.
-final class RedisServerProcess: @unchecked Sendable {
-    let password: String
-    private(set) var port = 0
+public final class RedisServerProcess: @unchecked Sendable {
+    public let password: String
+    public private(set) var port = 0
     private let directory: URL
     private let extraArguments: [String]
     private var process: Process?
     private var starts = 0
 
-    var url: String { "redis://:\(password)@127.0.0.1:\(port)" }
+    public var url: String { "redis://:\(password)@127.0.0.1:\(port)" }
 
     private init(password: String, extraArguments: [String]) throws {
         self.password = password
@@ -19,7 +19,7 @@ final class RedisServerProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    static func start(password: String = "test-password", extraArguments: [String] = []) async throws -> RedisServerProcess {
+    public static func start(password: String = "test-password", extraArguments: [String] = []) async throws -> RedisServerProcess {
         let server = try RedisServerProcess(password: password, extraArguments: extraArguments)
         for _ in 0..<5 {
             server.port = Int.random(in: 20_000..<60_000)
@@ -30,19 +30,19 @@ final class RedisServerProcess: @unchecked Sendable {
 
     /// Kills the server like a crash. SIGKILL because the child inherits the spawning
     /// thread's blocked signals, SIGTERM among them; pass `--appendfsync always` to keep every write.
-    func kill() {
+    public func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// Starts again on the same port and directory, so the AOF data comes back.
-    func restart() async throws {
+    public func restart() async throws {
         kill()
         guard try await launch() else { throw LaunchError("restart on port \(port) failed") }
     }
 
-    func terminate() {
+    public func terminate() {
         kill()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -74,7 +74,7 @@ final class RedisServerProcess: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh server and terminates the server afterwards, also on failure.
-func withRedisServer<T>(
+public func withRedisServer<T>(
     password: String = "test-password",
     extraArguments: [String] = [],
     _ body: (RedisServerProcess) async throws -> T
