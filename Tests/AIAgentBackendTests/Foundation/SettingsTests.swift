@@ -112,10 +112,11 @@ import Testing
         }
     }
 
-    @Test func envExampleListsEverySetting() throws {
+    @Test func envExampleAndReadmeListEverySetting() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let example = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let names = Set(example.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "# ", with: "")
             guard let equals = trimmed.firstIndex(of: "=") else { return nil }
@@ -123,6 +124,7 @@ import Testing
         })
         for name in Settings.variableNames {
             #expect(names.contains(name), "\(name) is missing from .env.example")
+            #expect(readme.contains("| `\(name)` |"), "\(name) is missing from the README's settings table")
         }
     }
 }
