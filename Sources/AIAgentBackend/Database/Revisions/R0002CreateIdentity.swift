@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 
 /// Users, roles, the menu/permission tree, departments and their join tables.
 struct CreateIdentity: SchemaMigration {
@@ -31,6 +32,8 @@ struct CreateIdentity: SchemaMigration {
             .field("deleted_at", .datetime)
             .unique(on: "username")
             .create()
+        // The users list pages newest first.
+        try await (database as! any SQLDatabase).create(index: "users_created_at").on("users").column("created_at").run()
         try await database.schema("roles")
             .id()
             .field("code", .string, .required)

@@ -62,6 +62,11 @@ final class AccessControl: Sendable {
     let cache: any Cache
     let trustedProxies: TrustedProxies
     static let principalTTL: Duration = .seconds(60)
+    /// In front of the shared cache: decoding a principal from JSON on every request costs
+    /// more than the request. Short-lived, because another replica's change reaches this
+    /// one only through the shared cache.
+    static let localPrincipalTTL: Duration = .seconds(2)
+    private let localPrincipals = Mutex<[UUID: (principal: Principal, until: ContinuousClock.Instant)]>([:])
     private let declared = Mutex<[String: Access]>([:])
 
     init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies) {
@@ -100,13 +105,24 @@ final class AccessControl: Sendable {
 
     /// Active users only: a disabled or deleted user's tokens stop working at once.
     func principal(for userID: UUID) async throws -> Principal {
+        let now = ContinuousClock.now
+        if let local = localPrincipals.withLock({ $0[userID] }), local.until > now { return local.principal }
         let key = Self.principalKey(userID)
-        if let cached = try await cache.getJSON(key, as: Principal.self) { return cached }
-        guard let user = try await User.find(userID, on: database.database), user.status == .active else {
-            throw AuthError.inactiveUser
+        let principal: Principal
+        if let cached = try await cache.getJSON(key, as: Principal.self) {
+            principal = cached
+        } else {
+            guard let user = try await User.find(userID, on: database.database), user.status == .active else {
+                throw AuthError.inactiveUser
+            }
+            principal = try await Self.load(user, on: database.database)
+            try await cache.setJSON(key, principal, ttl: Self.principalTTL)
         }
-        let principal = try await Self.load(user, on: database.database)
-        try await cache.setJSON(key, principal, ttl: Self.principalTTL)
+        localPrincipals.withLock { locals in
+            // Bounded: expired entries go whenever the map grows large.
+            if locals.count > 10_000 { locals = locals.filter { $0.value.until > now } }
+            locals[userID] = (principal, now + Self.localPrincipalTTL)
+        }
         return principal
     }
 
@@ -124,11 +140,13 @@ final class AccessControl: Sendable {
     }
 
     func forget(_ userID: UUID) async throws {
+        localPrincipals.withLock { _ = $0.removeValue(forKey: userID) }
         _ = try await cache.delete(Self.principalKey(userID))
     }
 
     /// After a role or grant change, any user's permissions may differ.
     func forgetAll() async throws {
+        localPrincipals.withLock { $0.removeAll() }
         _ = try await cache.clear(prefix: "auth:principal:")
     }
 

@@ -96,9 +96,10 @@ struct AuthController {
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Profile {
         let principal = try context.requirePrincipal()
-        guard let user = try await User.find(principal.userID, on: database.database) else { throw AuthError.inactiveUser.apiError }
+        guard var user = try await UserQueries(sql: database.sql).find(principal.userID) else { throw AuthError.inactiveUser.apiError }
+        user.roles = principal.roles
         let permissions = principal.isSuperuser ? PermissionCatalog.allPermissions : Array(principal.permissions)
-        return Profile(user: try UserResponse(user, roles: principal.roles), roles: principal.roles, permissions: permissions.sorted())
+        return Profile(user: user, roles: principal.roles, permissions: permissions.sorted())
     }
 
     /// The caller's navigation: catalogs and menus they may see, buttons excluded.

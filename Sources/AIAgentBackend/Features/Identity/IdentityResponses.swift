@@ -11,7 +11,7 @@ struct UserResponse: Codable, ResponseEncodable, Sendable {
     let departmentID: UUID?
     let status: UserStatus
     let isSuperuser: Bool
-    let roles: [String]?
+    var roles: [String]?
     let lastLoginAt: Date?
     let createdAt: Date?
     let updatedAt: Date?

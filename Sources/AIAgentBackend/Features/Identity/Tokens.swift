@@ -79,8 +79,10 @@ struct TokenService: Sendable {
             throw AuthError.invalidToken
         }
         guard claims.type == kind, claims.userID != nil else { throw AuthError.invalidToken }
-        if try await cache.exists(Self.revokedKey(claims.jti.value)) { throw AuthError.revokedToken }
         if try await cache.exists(Self.familyKey(claims.fam)) { throw AuthError.revokedToken }
+        // Access tokens are only ever revoked with their whole session (logout, theft), so one
+        // lookup suffices on the hot path; refresh tokens are also revoked one by one (rotation).
+        if kind == .refresh, try await cache.exists(Self.revokedKey(claims.jti.value)) { throw AuthError.revokedToken }
         return claims
     }
 
@@ -105,9 +107,8 @@ struct TokenService: Sendable {
         return (claims, try await issuePair(userID: claims.userID!, family: claims.fam))
     }
 
-    /// Logout: the presented token and every token of its session.
+    /// Logout: every token of the presented token's session.
     func revoke(_ claims: TokenClaims) async throws {
-        try await cache.set(Self.revokedKey(claims.jti.value), Array("logout".utf8), ttl: remaining(claims))
         try await revokeSession(claims.fam)
     }
 

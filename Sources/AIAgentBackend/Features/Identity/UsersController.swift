@@ -51,22 +51,19 @@ struct UsersController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<UserResponse> {
         let page = try PageRequest(request)
-        let query = User.query(on: database.database)
         let parameters = request.uri.queryParameters
-        if let username = parameters["username"], !username.isEmpty {
-            query.filter(\.$username ~~ String(username))
-        }
+        var filter = UserQueries.Filter()
+        if let username = parameters["username"], !username.isEmpty { filter.username = String(username) }
         if let department = parameters["department_id"] {
             guard let id = UUID(uuidString: String(department)) else { throw APIError.validation(field: "department_id", "must be a UUID") }
-            query.filter(\.$department.$id == id)
+            filter.departmentID = id
         }
         if let status = parameters["status"] {
             guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
-            query.filter(\.$status == value)
+            filter.status = value
         }
-        let total = try await query.count()
-        let users = try await query.copy().sort(\.$createdAt, .descending).sort(\.$username).range(page.range).all()
-        return Page(items: try users.map { try UserResponse($0) }, total: total, request: page)
+        let (items, total) = try await UserQueries(sql: database.sql).page(filter, page)
+        return Page(items: items, total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
