@@ -20,6 +20,8 @@ struct AppServices: @unchecked Sendable {
     let cache: FailoverCache
     let hasher: PasswordHasher
     let access: AccessControl
+    let gateway: LLMGateway
+    let tools: ToolRegistry
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
@@ -43,7 +45,9 @@ struct AppServices: @unchecked Sendable {
         let tokens = await TokenService(secret: settings.secretKey, cache: cache, accessLifetime: settings.accessTokenLifetime,
                                         refreshLifetime: settings.refreshTokenLifetime)
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
-        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher)
+        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger)
+        tools = ToolRegistry.builtIn(settings: settings)
+        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -79,7 +83,8 @@ struct AppServices: @unchecked Sendable {
     }
 }
 
-func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, hasher: PasswordHasher) -> Router<AppRequestContext> {
+func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, hasher: PasswordHasher,
+                 gateway: LLMGateway, tools: ToolRegistry) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads it to answer 405.
     let routeTable = RouteTableBox()
@@ -95,6 +100,9 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     DepartmentsController(database: database).register(on: api)
     AuditController(database: database).register(on: api)
     SystemSettingsController(database: database).register(on: api)
+    ModelsController(database: database, gateway: gateway).register(on: api)
+    AgentsController(database: database, gateway: gateway, tools: tools).register(on: api)
+    ChatController(database: database, gateway: gateway, tools: tools, contextTokens: settings.chatContextTokens).register(on: api)
     let openAPI = OpenAPIController(access: access)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }

@@ -25,6 +25,11 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public static func validation(field: String, _ message: String) -> APIError {
         .init(.unprocessableContent, code: "validation_failed", message: "\(field): \(message)", details: ["field": field])
     }
+    /// `value` when it lies in `range`, else a 422 naming `field` and the range.
+    static func checked<T: Comparable>(_ value: T, field: String, in range: ClosedRange<T>) throws(APIError) -> T {
+        guard range.contains(value) else { throw validation(field: field, "must be from \(range.lowerBound) to \(range.upperBound)") }
+        return value
+    }
     public static let `internal` = APIError(.internalServerError, code: "internal_error", message: "an unexpected error occurred")
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -45,6 +45,13 @@ public struct Settings: Sendable {
     public var trustedProxies: [String] = []
     /// Password of the `admin` account seeded on first start; generated and logged once when unset.
     public var adminPassword: String?
+    /// 32 bytes that encrypt model API keys at rest; derived from `secretKey` when unset.
+    public var encryptionKey: Data?
+    /// Hosts the agents' `http_request` tool may call; empty allows every host.
+    public var agentHTTPAllowlist: [String] = []
+    public var agentHTTPTimeout: Duration = .seconds(15)
+    /// Estimated tokens (characters / 4) of chat history sent to the model, system prompt included.
+    public var chatContextTokens = 8000
 
     public init() {}
 
@@ -115,6 +122,14 @@ public struct Settings: Sendable {
             return entries
         }
         adminPassword = reader.optionalString("ADMIN_PASSWORD")
+        encryptionKey = try reader.parsed("ENCRYPTION_KEY", default: encryptionKey, accepts: "the base64 encoding of 32 random bytes (openssl rand -base64 32)") {
+            guard let key = Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)), key.count == 32 else { throw SettingsReader.Invalid() }
+            return key
+        }
+        agentHTTPAllowlist = reader.string("AGENT_HTTP_ALLOWLIST", default: "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        agentHTTPTimeout = try reader.seconds("AGENT_HTTP_TIMEOUT", default: agentHTTPTimeout)
+        chatContextTokens = try reader.integer("CHAT_CONTEXT_TOKENS", default: chatContextTokens, in: 256...2_000_000)
         try validateForEnvironment()
     }
 
@@ -232,7 +247,7 @@ final class SettingsReader {
 
     /// Secrets are never echoed back, not even in an error line.
     private static func quoted(_ raw: String, _ name: String) -> String {
-        if name.contains("PASSWORD") || name.contains("SECRET") { return "the value" }
+        if name.contains("PASSWORD") || name.contains("SECRET") || name.contains("KEY") { return "the value" }
         if name.hasSuffix("_URL") { return "'\(DatabaseURL.redactingPassword(raw))'" }
         return "'\(raw)'"
     }

@@ -10,9 +10,11 @@ func withApp(_ settings: Settings, _ body: @escaping @Sendable (any TestClientPr
 }
 
 /// Like `withApp`, also handing over the wired services (router, access rules, cache).
-func withServices(_ settings: Settings, _ body: @escaping @Sendable (AppServices, any TestClientProtocol) async throws -> Void) async throws {
+/// `.live` runs a real server (set `settings.port = 0`); its port is `client.port`.
+func withServices(_ settings: Settings, setup: TestingSetup = .router,
+                  _ body: @escaping @Sendable (AppServices, any TestClientProtocol) async throws -> Void) async throws {
     let services = try await AppServices(settings: settings, logger: TestDatabases.logger)
-    try await services.makeApplication().test(.router) { client in try await body(services, client) }
+    try await services.makeApplication().test(setup) { client in try await body(services, client) }
 }
 
 extension TestClientProtocol {
@@ -64,7 +66,7 @@ extension TestResponse {
 }
 
 /// Enough of a JSON value to assert on responses without declaring a type for each.
-enum JSONAny: Decodable, Equatable {
+enum JSONAny: Decodable, Equatable, Sendable {
     case string(String), number(Double), bool(Bool), object([String: JSONAny]), array([JSONAny]), null
 
     init(from decoder: any Decoder) throws {

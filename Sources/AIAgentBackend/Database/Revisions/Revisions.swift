@@ -5,6 +5,9 @@ public enum Revisions {
         CreateSystemSettings(),
         CreateIdentity(),
         CreateAuditLogs(),
+        CreateModels(),
+        CreateAgents(),
+        CreateChat(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -1,0 +1,261 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/chat/sessions`: each user's conversations. Another user's session is a 404.
+struct ChatController {
+    let database: DatabaseService
+    let gateway: LLMGateway
+    let tools: ToolRegistry
+    /// `CHAT_CONTEXT_TOKENS`.
+    let contextTokens: Int
+
+    func register(on routes: SecuredRoutes) {
+        let sessions = routes.group("chat/sessions")
+        sessions.get(.permission("chat:use"), use: list)
+        sessions.post(.permission("chat:use"), use: create)
+        sessions.get(":id", .permission("chat:use"), use: get)
+        sessions.put(":id", .permission("chat:use"), use: rename)
+        sessions.delete(":id", .permission("chat:use"), use: delete)
+        sessions.post(":id/messages", .permission("chat:use"), use: send)
+        sessions.post(":id/regenerate", .permission("chat:use"), use: regenerate)
+        sessions.get(":id/export", .permission("chat:use"), use: export)
+    }
+
+    struct SessionInput: Decodable {
+        var title: String?
+        var agentID: UUID?
+        var modelConfigID: UUID?
+
+        enum CodingKeys: String, CodingKey {
+            case title
+            case agentID = "agent_id"
+            case modelConfigID = "model_config_id"
+        }
+    }
+
+    struct MessageInput: Decodable {
+        let content: String
+        var stream: Bool?
+    }
+
+    struct RegenerateInput: Decodable {
+        var stream: Bool?
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<ChatSessionResponse> {
+        let page = try PageRequest(request)
+        let query = ChatSession.query(on: database.database).filter(\.$userID == (try context.requirePrincipal().userID))
+        let total = try await query.count()
+        let items = try await query.copy().sort(\.$updatedAt, .descending).range(page.range).all()
+        return Page(items: try items.map { try ChatSessionResponse($0) }, total: total, request: page)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ChatSessionResponse> {
+        let input = try await request.decodeJSON(as: SessionInput.self, context: context)
+        let session = ChatSession()
+        session.userID = try context.requirePrincipal().userID
+        session.title = try Self.validTitle(input.title ?? ChatSession.defaultTitle)
+        switch (input.agentID, input.modelConfigID) {
+        case (let agentID?, nil):
+            guard try await Agent.find(agentID, on: database.database) != nil else { throw APIError.validation(field: "agent_id", "no agent with this id") }
+            session.$agent.id = agentID
+        case (nil, let configID?):
+            session.$modelConfig.id = try await gateway.activeConfig(configID, field: "model_config_id").requireID()
+        default:
+            throw APIError.validation(field: "agent_id", "give exactly one of agent_id and model_config_id")
+        }
+        try await session.create(on: database.database)
+        context.audit?.resourceID = session.id?.uuidString
+        return EditedResponse(status: .created, response: try ChatSessionResponse(session))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> ChatSessionResponse {
+        let session = try await find(context)
+        return try ChatSessionResponse(session, messages: try await messages(of: session))
+    }
+
+    @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> ChatSessionResponse {
+        let session = try await find(context)
+        let input = try await request.decodeJSON(as: SessionInput.self, context: context)
+        guard let title = input.title else { throw APIError.validation(field: "title", "is required") }
+        session.title = try Self.validTitle(title)
+        try await session.save(on: database.database)
+        return try ChatSessionResponse(session)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await find(context).delete(on: database.database)
+        return Response(status: .noContent)
+    }
+
+    /// Stores the user's message, then answers it: as JSON, or with `stream: true` as SSE
+    /// (`delta`, `tool_call`, `tool_result`, `usage`, then `done` or `error`).
+    @Sendable func send(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await find(context)
+        let input = try await request.decodeJSON(as: MessageInput.self, context: context)
+        let content = input.content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !content.isEmpty else { throw APIError.validation(field: "content", "must not be empty") }
+        let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
+        let history = try await messages(of: session)
+        if history.isEmpty, session.title == ChatSession.defaultTitle { session.title = Self.title(from: content) }
+        let userMessage = try await store(session, role: .user, content: content)
+        return try await answer(session, history: history + [userMessage], loop: loop, userMessage: userMessage,
+                                stream: input.stream == true, request: request, context: context)
+    }
+
+    /// Replaces the last answer with a new one.
+    @Sendable func regenerate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await find(context)
+        let input = try await request.decodeJSON(as: RegenerateInput.self, context: context)
+        var history = try await messages(of: session)
+        while history.last?.role == .assistant { history.removeLast() }
+        guard !history.isEmpty else { throw APIError.conflict("the session has no message to answer") }
+        let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
+        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == session.requireID())
+            .filter(\.$position > history.last!.position).delete()
+        return try await answer(session, history: history, loop: loop, userMessage: nil,
+                                stream: input.stream == true, request: request, context: context)
+    }
+
+    @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await find(context)
+        let messages = try await messages(of: session)
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "markdown"
+        let filename = "chat-\(try session.requireID().uuidString.prefix(8).lowercased())"
+        let (body, contentType, ext): (String, String, String)
+        switch format {
+        case "json":
+            let data = try JSONCoding.encoder.encode(try ChatSessionResponse(session, messages: messages))
+            (body, contentType, ext) = (String(decoding: data, as: UTF8.self), "application/json; charset=utf-8", "json")
+        case "markdown", "md":
+            (body, contentType, ext) = (Self.markdown(session, messages), "text/markdown; charset=utf-8", "md")
+        default:
+            throw APIError.validation(field: "format", "must be markdown or json")
+        }
+        return Response(status: .ok, headers: [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(filename).\(ext)\""],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    // MARK: - Answering
+
+    private func answer(_ session: ChatSession, history: [ChatMessageRecord], loop: AgentLoop, userMessage: ChatMessageRecord?,
+                        stream: Bool, request: Request, context: AppRequestContext) async throws -> Response {
+        let prompt = ContextWindow.trim(history.compactMap(Self.providerMessage), systemPrompt: loop.profile.systemPrompt, budget: contextTokens)
+        guard stream else {
+            let outcome = await loop.run(prompt) { _ in }
+            let message = try await storeAnswer(session, outcome)
+            guard outcome.status == .completed else {
+                throw APIError(.badGateway, code: "llm_error", message: outcome.error ?? "the model call failed",
+                               details: ["message_id": message.id?.uuidString ?? ""])
+            }
+            return try ChatExchangeResponse(userMessage: try userMessage.map(ChatMessageResponse.init), message: ChatMessageResponse(message))
+                .response(from: request, context: context)
+        }
+        return EventStreamResponse.make { send in
+            let outcome = await loop.run(prompt) { event in try await send(event.name, event.payload) }
+            // Stored before the last event, and whether or not the client is still there.
+            let message = try await storeAnswer(session, outcome)
+            var summary: [String: JSONValue] = [
+                "message_id": .string(message.id?.uuidString ?? ""), "status": .string(message.status.rawValue),
+                "input_tokens": .number(Double(message.inputTokens)), "output_tokens": .number(Double(message.outputTokens)),
+                "cost": message.cost.map(JSONValue.number) ?? .null,
+            ]
+            if let userMessage { summary["user_message_id"] = .string(userMessage.id?.uuidString ?? "") }
+            if outcome.status == .completed {
+                try await send("done", .object(summary))
+            } else {
+                summary["message"] = .string(outcome.error ?? "")
+                try await send("error", .object(summary))
+            }
+        }
+    }
+
+    private func storeAnswer(_ session: ChatSession, _ outcome: RunOutcome) async throws -> ChatMessageRecord {
+        let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
+        return try await store(session, role: .assistant, content: outcome.text, status: status, outcome: outcome)
+    }
+
+    private func store(_ session: ChatSession, role: ChatMessageRecord.Role, content: String,
+                       status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil) async throws -> ChatMessageRecord {
+        let sessionID = try session.requireID()
+        let last = try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == sessionID).max(\.$position)
+        let message = ChatMessageRecord()
+        message.$session.id = sessionID
+        message.position = (last ?? 0) + 1
+        message.role = role
+        message.content = content
+        message.status = status
+        message.error = outcome?.error
+        // Tool activity is kept; a plain answer's single model step says nothing more than the message.
+        message.stepsJSON = outcome.flatMap { $0.steps.count > 1 ? RunStep.encodeList($0.steps) : nil }
+        message.inputTokens = outcome?.usage.inputTokens ?? 0
+        message.outputTokens = outcome?.usage.outputTokens ?? 0
+        message.cost = outcome?.cost
+        try await database.database.transaction { db in
+            try await message.create(on: db)
+            // Touches `updated_at`, so the session list shows the latest conversations first.
+            session.updatedAt = Date()
+            try await session.save(on: db)
+        }
+        return message
+    }
+
+    private func makeLoop(for session: ChatSession, userID: UUID) async throws -> AgentLoop {
+        let usage = UsageContext(userID: userID, source: "chat")
+        if let agentID = session.$agent.id {
+            guard let agent = try await Agent.find(agentID, on: database.database) else { throw APIError.conflict("the session's agent no longer exists") }
+            guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
+            let config = try await gateway.activeConfig(agent.$modelConfig.id, field: "agent_id")
+            return AgentLoop(profile: try AgentProfile(agent: agent, config: config, gateway: gateway, context: usage), tools: tools)
+        }
+        guard let configID = session.$modelConfig.id else { throw APIError.conflict("the session's model configuration no longer exists") }
+        let config = try await gateway.activeConfig(configID, field: "model_config_id")
+        return AgentLoop(profile: try AgentProfile(config: config, gateway: gateway, context: usage), tools: tools)
+    }
+
+    // MARK: - Helpers
+
+    private func find(_ context: AppRequestContext) async throws -> ChatSession {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let session = try await ChatSession.query(on: database.database).filter(\.$id == id)
+            .filter(\.$userID == context.requirePrincipal().userID).first()
+        else { throw APIError.notFound("no chat session \(id)") }
+        return session
+    }
+
+    private func messages(of session: ChatSession) async throws -> [ChatMessageRecord] {
+        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == session.requireID()).sort(\.$position).all()
+    }
+
+    /// What the model sees of a stored message: failed answers without text are left out.
+    static func providerMessage(_ message: ChatMessageRecord) -> ChatMessage? {
+        switch message.role {
+        case .user: .user(message.content)
+        case .assistant: message.content.isEmpty ? nil : .assistant(message.content)
+        }
+    }
+
+    static func validTitle(_ title: String) throws -> String {
+        let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(trimmed.count) else { throw APIError.validation(field: "title", "must be 1 to 200 characters") }
+        return trimmed
+    }
+
+    /// The first line of the first message, shortened.
+    static func title(from content: String) -> String {
+        let line = content.split(whereSeparator: \.isNewline).first.map(String.init) ?? content
+        return line.count > 60 ? String(line.prefix(60)).trimmingCharacters(in: .whitespaces) + "…" : line
+    }
+
+    static func markdown(_ session: ChatSession, _ messages: [ChatMessageRecord]) -> String {
+        var text = "# \(session.title)\n\n"
+        if let created = session.createdAt { text += "_Started \(created.formatted(.iso8601))_\n\n" }
+        for message in messages {
+            let who = message.role == .user ? "User" : "Assistant"
+            let note = message.status == .complete ? "" : " _(\(message.status.rawValue)\(message.error.map { ": \($0)" } ?? ""))_"
+            text += "## \(who)\(note)\n\n\(message.content)\n\n"
+        }
+        return text
+    }
+}

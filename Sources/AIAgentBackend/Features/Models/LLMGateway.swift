@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import FluentKit
+import Foundation
+import Logging
+
+/// Who a model call is made for, as written to `llm_usage`.
+struct UsageContext: Sendable {
+    var userID: UUID?
+    /// chat, agent or test.
+    var source: String
+}
+
+/// Turns stored model configurations into providers whose every call records its usage.
+struct LLMGateway: Sendable {
+    let database: DatabaseService
+    let secrets: SecretBox
+    let logger: Logger
+
+    /// `HTTPClient.shared` opens at most 8 connections to a host and queues the rest; streamed
+    /// answers hold theirs for their whole length, so one provider host gets many more.
+    /// Process-wide and never shut down, like `.shared`.
+    static let httpClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2048)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    func provider(for config: ModelConfig, context: UsageContext) throws(APIError) -> MeteredProvider {
+        let configuration = try config.providerConfiguration(secrets: secrets)
+        return MeteredProvider(base: configuration.makeProvider(httpClient: Self.httpClient, logger: logger),
+                               recorder: UsageRecorder(database: database, config: config, logger: logger), context: context)
+    }
+
+    /// An active configuration by id; `field` names the request field that referred to it.
+    func activeConfig(_ id: UUID, field: String) async throws -> ModelConfig {
+        guard let config = try await ModelConfig.find(id, on: database.database) else {
+            throw APIError.validation(field: field, "no model configuration with this id")
+        }
+        guard config.isActive else { throw APIError.conflict("the model configuration '\(config.name)' is disabled") }
+        return config
+    }
+}
+
+struct UsageRecorder: Sendable {
+    let database: DatabaseService
+    let configID: UUID?
+    let provider: String
+    let model: String
+    let prices: (input: Double, output: Double)?
+    let logger: Logger
+
+    init(database: DatabaseService, config: ModelConfig, logger: Logger) {
+        self.database = database
+        configID = config.id
+        provider = config.provider
+        model = config.model
+        prices = config.inputPricePerMillion.flatMap { input in config.outputPricePerMillion.map { (input, $0) } }
+        self.logger = logger
+    }
+
+    func cost(_ usage: Usage) -> Double? {
+        prices.map { LLMCost.cost(usage: usage, inputPricePerMillion: $0.input, outputPricePerMillion: $0.output) }
+    }
+
+    /// A failed write is logged, never failing the call whose answer the user already has.
+    func record(_ usage: Usage, _ context: UsageContext) async {
+        let record = LLMUsageRecord()
+        record.modelConfigID = configID
+        record.provider = provider
+        record.model = model
+        record.inputTokens = usage.inputTokens
+        record.outputTokens = usage.outputTokens
+        record.cost = cost(usage)
+        record.userID = context.userID
+        record.source = context.source
+        do {
+            try await record.create(on: database.database)
+        } catch {
+            logger.error("llm usage not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Records the usage of every completion and stream of the provider it wraps.
+struct MeteredProvider: LLMProvider {
+    let base: any LLMProvider
+    let recorder: UsageRecorder
+    let context: UsageContext
+
+    func complete(_ request: ChatRequest) async throws -> ChatResponse {
+        let response = try await base.complete(request)
+        if let usage = response.usage { await recorder.record(usage, context) }
+        return response
+    }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, Error> {
+        let upstream = base.stream(request)
+        let (recorder, context) = (recorder, context)
+        return AsyncThrowingStream { continuation in
+            let relay = Task {
+                do {
+                    for try await event in upstream {
+                        if case .usage(let usage) = event { await recorder.record(usage, context) }
+                        continuation.yield(event)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            // The consumer went away: stop relaying, which drops `upstream` and cancels the request.
+            continuation.onTermination = { _ in relay.cancel() }
+        }
+    }
+}

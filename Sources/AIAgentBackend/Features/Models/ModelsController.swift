@@ -1,0 +1,157 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `/api/v1/models`: provider configurations, shared by every user allowed to read them.
+struct ModelsController {
+    let database: DatabaseService
+    let gateway: LLMGateway
+
+    func register(on routes: SecuredRoutes) {
+        let models = routes.group("models")
+        models.get(.permission("model:read"), use: list)
+        models.post(.permission("model:create"), use: create)
+        models.get(":id", .permission("model:read"), use: get)
+        models.put(":id", .permission("model:update"), use: update)
+        models.delete(":id", .permission("model:delete"), use: delete)
+        models.post(":id/test", .permission("model:test"), use: test)
+    }
+
+    /// Create takes every field; update only those present (`api_key: ""` removes the key).
+    struct ModelInput: Decodable {
+        var name: String?
+        var provider: String?
+        var model: String?
+        var baseURL: String?
+        var apiKey: String?
+        var maxTokens: Int?
+        var temperature: Double?
+        var inputPricePerMillion: Double?
+        var outputPricePerMillion: Double?
+        var isActive: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case name, provider, model, temperature
+            case baseURL = "base_url"
+            case apiKey = "api_key"
+            case maxTokens = "max_tokens"
+            case inputPricePerMillion = "input_price_per_million"
+            case outputPricePerMillion = "output_price_per_million"
+            case isActive = "is_active"
+        }
+    }
+
+    struct TestResult: Codable, ResponseEncodable {
+        let ok: Bool
+        let latencyMs: Double
+        let error: String?
+        enum CodingKeys: String, CodingKey {
+            case ok, error
+            case latencyMs = "latency_ms"
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<ModelConfigResponse> {
+        let page = try PageRequest(request)
+        let query = ModelConfig.query(on: database.database)
+        if let provider = request.uri.queryParameters["provider"] { query.filter(\.$provider == String(provider)) }
+        let total = try await query.count()
+        let items = try await query.copy().sort(\.$name).range(page.range).all()
+        return Page(items: try items.map(ModelConfigResponse.init), total: total, request: page)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> ModelConfigResponse {
+        try ModelConfigResponse(try await find(context))
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ModelConfigResponse> {
+        let input = try await request.decodeJSON(as: ModelInput.self, context: context)
+        guard let provider = input.provider else { throw APIError.validation(field: "provider", "is required") }
+        guard let kind = ProviderConfiguration.Kind(rawValue: provider) else {
+            throw APIError.validation(field: "provider", "must be one of \(ProviderConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard input.name != nil else { throw APIError.validation(field: "name", "is required") }
+        guard input.model != nil else { throw APIError.validation(field: "model", "is required") }
+        // Only OpenAI-compatible servers (Ollama, vLLM...) may run without a key.
+        if kind != .openaiCompatible, (input.apiKey ?? "").isEmpty {
+            throw APIError.validation(field: "api_key", "is required for \(kind.rawValue)")
+        }
+        let config = ModelConfig()
+        config.provider = kind.rawValue
+        config.isActive = true
+        config.ownerID = try context.requirePrincipal().userID
+        try await apply(input, to: config)
+        try await config.create(on: database.database)
+        context.audit?.resourceID = config.id?.uuidString
+        return EditedResponse(status: .created, response: try ModelConfigResponse(config))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ModelConfigResponse {
+        let config = try await find(context)
+        let input = try await request.decodeJSON(as: ModelInput.self, context: context)
+        if let provider = input.provider, provider != config.provider {
+            throw APIError.validation(field: "provider", "cannot be changed; create another configuration")
+        }
+        try await apply(input, to: config)
+        try await config.save(on: database.database)
+        return try ModelConfigResponse(config)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let config = try await find(context)
+        let agents = try await Agent.query(on: database.database).filter(\.$modelConfig.$id == config.requireID()).count()
+        guard agents == 0 else { throw APIError.conflict("\(agents) agent(s) use this model configuration; change them first") }
+        try await config.delete(on: database.database)
+        return Response(status: .noContent)
+    }
+
+    /// A real one-token call: the provider's own error message comes back as `error`.
+    @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
+        let config = try await find(context)
+        let provider = try gateway.provider(for: config, context: UsageContext(userID: context.principal?.userID, source: "test"))
+        let result = await provider.testConnection()
+        return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100, error: result.error)
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> ModelConfig {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let config = try await ModelConfig.find(id, on: database.database) else { throw APIError.notFound("no model configuration \(id)") }
+        return config
+    }
+
+    private func apply(_ input: ModelInput, to config: ModelConfig) async throws {
+        if let name = input.name {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard (1...100).contains(trimmed.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            let taken = try await ModelConfig.query(on: database.database).filter(\.$name == trimmed).all().contains { $0.id != config.id }
+            if taken { throw APIError.conflict("a model configuration named '\(trimmed)' exists") }
+            config.name = trimmed
+        }
+        if let model = input.model {
+            guard !model.trimmingCharacters(in: .whitespaces).isEmpty, model.count <= 200 else {
+                throw APIError.validation(field: "model", "must be 1 to 200 characters")
+            }
+            config.model = model.trimmingCharacters(in: .whitespaces)
+        }
+        if input.baseURL != nil || config.$baseURL.value == nil {
+            let normalized = ProviderConfiguration.normalizedBaseURL(input.baseURL, kind: config.kind)
+            guard let url = URL(string: normalized), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw APIError.validation(field: "base_url", "must be an http(s) URL")
+            }
+            config.baseURL = normalized
+        }
+        if let apiKey = input.apiKey?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            if apiKey.isEmpty, config.kind != .openaiCompatible { throw APIError.validation(field: "api_key", "is required for \(config.provider)") }
+            config.apiKeyEncrypted = apiKey.isEmpty ? nil : try gateway.secrets.seal(apiKey)
+            config.apiKeyMask = apiKey.isEmpty ? nil : SecretBox.mask(apiKey)
+        }
+        if let maxTokens = input.maxTokens { config.maxTokens = try APIError.checked(maxTokens, field: "max_tokens", in: 1...1_000_000) }
+        if let temperature = input.temperature { config.temperature = try APIError.checked(temperature, field: "temperature", in: 0...2) }
+        for (field, price) in [("input_price_per_million", input.inputPricePerMillion), ("output_price_per_million", input.outputPricePerMillion)] {
+            if let price, !(price >= 0 && price.isFinite) { throw APIError.validation(field: field, "must be a number ≥ 0") }
+        }
+        if let price = input.inputPricePerMillion { config.inputPricePerMillion = price }
+        if let price = input.outputPricePerMillion { config.outputPricePerMillion = price }
+        if let isActive = input.isActive { config.isActive = isActive }
+    }
+}
