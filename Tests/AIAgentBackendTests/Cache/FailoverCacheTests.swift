@@ -155,6 +155,24 @@ private func clientWithShortBackoff(_ server: RedisServerProcess) throws -> Redi
         }
     }
 
+    @Test func probeNoticesAnOutageWhileIdle() async throws {
+        try await withRedisServer { server in
+            let client = try clientWithShortBackoff(server)
+            let logs = LogRecorder()
+            let cache = FailoverCache(redis: RedisCache(client: client), memory: MemoryCache(), logger: logs.logger)
+            let probe = Task { await cache.runProbe(interval: .milliseconds(100)) }
+            defer { probe.cancel() }
+            #expect(cache.status.backend == .redis)
+            server.kill()
+            // No cache call in between: the probe alone must notice.
+            #expect(try await waitUntil { cache.status.health == .degraded })
+            #expect(logs.messages(at: .warning).count == 1)
+            try await server.restart()
+            #expect(try await waitUntil { cache.status.backend == .redis })
+            await client.close()
+        }
+    }
+
     @Test func commandErrorsAreNotOutages() async throws {
         try await withRedisServer { server in
             let client = try RedisClient(configuration: RedisConfiguration(url: server.url))

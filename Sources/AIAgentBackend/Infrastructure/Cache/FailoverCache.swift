@@ -119,7 +119,15 @@ public final class FailoverCache: Cache {
             } catch {
                 return
             }
-            if let redis, !state.withLock({ $0.onRedis }) {
+            guard let redis else { continue }
+            if state.withLock({ $0.onRedis }) {
+                // Also while healthy: an idle service must not report Redis up when it is gone.
+                do {
+                    try await redis.ping()
+                } catch where Self.isOutage(error) {
+                    failOver(after: error, recording: nil)
+                } catch {}
+            } else {
                 await recover(redis)
             }
         }
