@@ -68,7 +68,8 @@ import Testing
             try await withServices(settings, setup: .live) { _, client in
                 let (token, session) = try await Self.setUp(kind, fake: fake, client: client)
                 let steps = Wire.textStream(kind, ["Hello ", "wor", "ld"])
-                fake.enqueue(.sse(Array(steps[..<(Wire.stepsThroughFirstDelta(kind) + 1)]) + [.drop]))
+                // The pause lets the last piece leave before the fake closes (a close discards unsent writes).
+                fake.enqueue(.sse(Array(steps[..<(Wire.stepsThroughFirstDelta(kind) + 1)]) + [.pause(.milliseconds(100)), .drop]))
                 let received = Mutex<[SSEEvent]>([])
                 try await Self.stream(port: try #require(client.port), session: session, token: token) { event in
                     received.withLock { $0.append(event) }

@@ -40,6 +40,20 @@ import Testing
         #expect(SecretBox.mask("sk-proj-abcdefghijkl1234") == "sk-…1234")
     }
 
+    @Test func encryptionKeyMustBe32Base64Bytes() throws {
+        let key = Data((0..<32).map { UInt8($0) })
+        #expect(try Settings.load(environment: ["ENCRYPTION_KEY": key.base64EncodedString()], dotEnvPath: nil).encryptionKey == key)
+        for bad in ["c2hvcnQ=", "not base64!"] {
+            do {
+                _ = try Settings.load(environment: ["ENCRYPTION_KEY": bad], dotEnvPath: nil)
+                Issue.record("ENCRYPTION_KEY '\(bad)' was accepted")
+            } catch {
+                #expect(error.variable == "ENCRYPTION_KEY" && error.message.contains("32 random bytes"))
+                #expect(!error.description.contains(bad))
+            }
+        }
+    }
+
     enum KeyChange: String, CaseIterable, Sendable { case secretKey, encryptionKey }
 
     @Test(arguments: KeyChange.allCases)

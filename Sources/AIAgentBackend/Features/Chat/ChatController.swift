@@ -99,8 +99,7 @@ struct ChatController {
         let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
         let history = try await messages(of: session)
         if history.isEmpty, session.title == ChatSession.defaultTitle { session.title = Self.title(from: content) }
-        let userMessage = try await store(session, role: .user, content: content)
-        return try await answer(session, history: history + [userMessage], loop: loop, userMessage: userMessage,
+        return try await answer(session, history: history, newMessage: content, loop: loop,
                                 stream: input.stream == true, request: request, context: context)
     }
 
@@ -114,7 +113,7 @@ struct ChatController {
         let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
         try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == session.requireID())
             .filter(\.$position > history.last!.position).delete()
-        return try await answer(session, history: history, loop: loop, userMessage: nil,
+        return try await answer(session, history: history, newMessage: nil, loop: loop,
                                 stream: input.stream == true, request: request, context: context)
     }
 
@@ -139,29 +138,40 @@ struct ChatController {
 
     // MARK: - Answering
 
-    private func answer(_ session: ChatSession, history: [ChatMessageRecord], loop: AgentLoop, userMessage: ChatMessageRecord?,
+    /// Answers `history` plus `newMessage` (none when regenerating), storing both messages.
+    private func answer(_ session: ChatSession, history: [ChatMessageRecord], newMessage: String?, loop: AgentLoop,
                         stream: Bool, request: Request, context: AppRequestContext) async throws -> Response {
-        let prompt = ContextWindow.trim(history.compactMap(Self.providerMessage), systemPrompt: loop.profile.systemPrompt, budget: contextTokens)
+        let messages = history.compactMap(Self.providerMessage) + (newMessage.map { [.user($0)] } ?? [])
+        let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: contextTokens)
+        let position = (history.last?.position ?? 0) + 1
+        // The user's message is written while the model starts answering, keeping that write
+        // off the path to the first token; the answer is stored after it, whatever happened.
+        let converse = { @Sendable (emit: (AgentEvent) async throws -> Void) async throws -> (ChatMessageRecord?, ChatMessageRecord, RunOutcome) in
+            async let userMessage = newMessage.asyncMap { try await store(session, position: position, role: .user, content: $0) }
+            let outcome = await loop.run(prompt, emit: emit)
+            let user = try await userMessage
+            let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
+            let answer = try await store(session, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
+                                         status: status, outcome: outcome)
+            return (user, answer, outcome)
+        }
         guard stream else {
-            let outcome = await loop.run(prompt) { _ in }
-            let message = try await storeAnswer(session, outcome)
+            let (user, message, outcome) = try await converse { _ in }
             guard outcome.status == .completed else {
                 throw APIError(.badGateway, code: "llm_error", message: outcome.error ?? "the model call failed",
                                details: ["message_id": message.id?.uuidString ?? ""])
             }
-            return try ChatExchangeResponse(userMessage: try userMessage.map(ChatMessageResponse.init), message: ChatMessageResponse(message))
+            return try ChatExchangeResponse(userMessage: try user.map(ChatMessageResponse.init), message: ChatMessageResponse(message))
                 .response(from: request, context: context)
         }
         return EventStreamResponse.make { send in
-            let outcome = await loop.run(prompt) { event in try await send(event.name, event.payload) }
-            // Stored before the last event, and whether or not the client is still there.
-            let message = try await storeAnswer(session, outcome)
+            let (user, message, outcome) = try await converse { event in try await send(event.name, event.payload) }
             var summary: [String: JSONValue] = [
                 "message_id": .string(message.id?.uuidString ?? ""), "status": .string(message.status.rawValue),
                 "input_tokens": .number(Double(message.inputTokens)), "output_tokens": .number(Double(message.outputTokens)),
                 "cost": message.cost.map(JSONValue.number) ?? .null,
             ]
-            if let userMessage { summary["user_message_id"] = .string(userMessage.id?.uuidString ?? "") }
+            if let user { summary["user_message_id"] = .string(user.id?.uuidString ?? "") }
             if outcome.status == .completed {
                 try await send("done", .object(summary))
             } else {
@@ -171,18 +181,11 @@ struct ChatController {
         }
     }
 
-    private func storeAnswer(_ session: ChatSession, _ outcome: RunOutcome) async throws -> ChatMessageRecord {
-        let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
-        return try await store(session, role: .assistant, content: outcome.text, status: status, outcome: outcome)
-    }
-
-    private func store(_ session: ChatSession, role: ChatMessageRecord.Role, content: String,
+    private func store(_ session: ChatSession, position: Int, role: ChatMessageRecord.Role, content: String,
                        status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil) async throws -> ChatMessageRecord {
-        let sessionID = try session.requireID()
-        let last = try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == sessionID).max(\.$position)
         let message = ChatMessageRecord()
-        message.$session.id = sessionID
-        message.position = (last ?? 0) + 1
+        message.$session.id = try session.requireID()
+        message.position = position
         message.role = role
         message.content = content
         message.status = status
@@ -257,5 +260,12 @@ struct ChatController {
             text += "## \(who)\(note)\n\n\(message.content)\n\n"
         }
         return text
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -94,22 +94,23 @@ struct MeteredProvider: LLMProvider {
     }
 
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, Error> {
-        let upstream = base.stream(request)
+        let upstream = UpstreamEvents(base.stream(request))
         let (recorder, context) = (recorder, context)
-        return AsyncThrowingStream { continuation in
-            let relay = Task {
-                do {
-                    for try await event in upstream {
-                        if case .usage(let usage) = event { await recorder.record(usage, context) }
-                        continuation.yield(event)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            // The consumer went away: stop relaying, which drops `upstream` and cancels the request.
-            continuation.onTermination = { _ in relay.cancel() }
+        // Pulled in the consumer's own task, with no relay task in between; dropping this
+        // stream drops `upstream`, which cancels the provider's request.
+        return AsyncThrowingStream {
+            let event = try await upstream.next()
+            if case .usage(let usage)? = event { await recorder.record(usage, context) }
+            return event
         }
     }
+}
+
+/// The provider stream's iterator, called by the one consumer of the metered stream, one call at a time.
+private final class UpstreamEvents: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<ChatStreamEvent, Error>.Iterator
+
+    init(_ stream: AsyncThrowingStream<ChatStreamEvent, Error>) { iterator = stream.makeAsyncIterator() }
+
+    func next() async throws -> ChatStreamEvent? { try await iterator.next() }
 }
