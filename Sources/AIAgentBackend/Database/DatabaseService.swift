@@ -73,6 +73,12 @@ public final class DatabaseService: Sendable {
             do {
                 _ = try await ping()
                 if attempt > 1 { logger.info("database reachable", metadata: ["attempt": "\(attempt)"]) }
+                if case .sqlite = url {
+                    // WAL with NORMAL sync: a commit no longer waits for an fsync of the whole
+                    // database, and readers do not block the writer; still safe across crashes.
+                    try await sql.raw("PRAGMA journal_mode=WAL").run()
+                    try await sql.raw("PRAGMA synchronous=NORMAL").run()
+                }
                 return
             } catch {
                 let remaining = deadline - clock.now

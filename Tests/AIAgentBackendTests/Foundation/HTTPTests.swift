@@ -102,15 +102,17 @@ import Testing
         let settings = try await TestDatabases.settings(.sqlite)
         try await withApp(settings) { client in
             let token = try await client.login().accessToken
-            let series = #"http_requests_total{method="GET",route="/api/v1/system/settings/:key",status="404"}"#
+            // A method/route/status no other test produces: the registry is shared by the whole process.
+            let series = #"http_requests_total{method="DELETE",route="/api/v1/departments/:id",status="404"}"#
             let before = try await Self.scrape(client)[series] ?? 0
-            for key in ["a", "b", "c"] {
-                try await client.call(.get, "/api/v1/system/settings/\(key)", token: token) { #expect($0.status == .notFound) }
+            let ids = (0..<3).map { _ in UUID().uuidString }
+            for id in ids {
+                try await client.call(.delete, "/api/v1/departments/\(id)", token: token) { #expect($0.status == .notFound) }
             }
             let samples = try await Self.scrape(client)
             #expect(samples[series] == before + 3)
-            #expect(!samples.keys.contains { $0.contains("/api/v1/system/settings/a") }, "raw paths never become labels")
-            #expect(samples.keys.contains { $0.hasPrefix(#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/system/settings/:key""#) })
+            #expect(!samples.keys.contains { $0.contains(ids[0]) }, "raw paths never become labels")
+            #expect(samples.keys.contains { $0.hasPrefix(#"http_request_duration_seconds_bucket{method="DELETE",route="/api/v1/departments/:id""#) })
             for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "database_pool_size"] {
                 #expect((samples[name] ?? 0) > 0, "\(name) is exported")
             }
