@@ -41,14 +41,17 @@ public enum DatabaseURL: Sendable, Equatable {
         return true
     }
 
-    /// Safe to log: the password is replaced.
-    public var redacted: String {
+    /// The form a user writes in DATABASE_URL (password included).
+    public var urlString: String {
         switch self {
         case .sqlite(let path): "sqlite:///\(path)"
         case .sqliteMemory: "sqlite:///:memory:"
-        case .postgres(let url): Self.redactingPassword(url)
+        case .postgres(let url): url
         }
     }
+
+    /// Safe to log: the password is replaced.
+    public var redacted: String { Self.redactingPassword(urlString) }
 
     static func redactingPassword(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }

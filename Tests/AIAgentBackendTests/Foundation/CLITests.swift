@@ -21,7 +21,7 @@ import Testing
     @Test(arguments: DatabaseKind.allCases)
     func migrateCommands(kind: DatabaseKind) async throws {
         let url = try await TestDatabases.freshDatabase(kind)
-        let environment = ["DATABASE_URL": url.cliForm, "LOG_LEVEL": "error"]
+        let environment = ["DATABASE_URL": url.urlString, "LOG_LEVEL": "error"]
         func migrate(_ arguments: String...) throws -> BuiltBinary.Result {
             try BuiltBinary.run(["migrate"] + arguments, environment: environment)
         }
@@ -94,16 +94,5 @@ import Testing
         }
         Issue.record("the server did not start listening on \(port)")
         throw TestSetupError()
-    }
-}
-
-extension DatabaseURL {
-    /// The form a user writes in DATABASE_URL.
-    var cliForm: String {
-        switch self {
-        case .sqlite(let path): "sqlite:///\(path)"
-        case .sqliteMemory: "sqlite:///:memory:"
-        case .postgres(let url): url
-        }
     }
 }

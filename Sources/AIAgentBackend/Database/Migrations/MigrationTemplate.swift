@@ -8,16 +8,16 @@ public enum MigrationTemplate {
     /// Returns the path of the new file.
     public static func create(message: String, directory: String, existing: [any SchemaMigration]) throws -> String {
         let words = message.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
-        guard !words.isEmpty else { throw MigrationError.wrongDirection("the migration message needs at least one word") }
+        guard !words.isEmpty else { throw MigrationError.cannotCreate("the migration message needs at least one word") }
         let typeName = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         let next = (existing.compactMap { Int($0.revision) }.max() ?? 0) + 1
         let revision = String(format: "%04d", next)
         let path = "\(directory)/R\(revision)\(typeName).swift"
         let registryPath = "\(directory)/Revisions.swift"
-        guard !FileManager.default.fileExists(atPath: path) else { throw MigrationError.wrongDirection("\(path) already exists") }
+        guard !FileManager.default.fileExists(atPath: path) else { throw MigrationError.cannotCreate("\(path) already exists") }
         let registry = try String(contentsOfFile: registryPath, encoding: .utf8)
         guard let marker = registry.range(of: registryMarker) else {
-            throw MigrationError.wrongDirection("\(registryPath) has no registration marker")
+            throw MigrationError.cannotCreate("\(registryPath) has no registration marker")
         }
         let source = """
             import FluentKit

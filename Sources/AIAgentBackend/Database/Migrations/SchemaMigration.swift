@@ -14,12 +14,14 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case unknownRevision(String)
     case unknownAppliedRevision(String)
     case wrongDirection(String)
+    /// `migrate create` could not write the new revision.
+    case cannotCreate(String)
 
     public var description: String {
         switch self {
         case .unknownRevision(let revision): "unknown revision '\(revision)' (use 'head', 'base' or an id from 'migrate history')"
         case .unknownAppliedRevision(let revision): "the database is at revision '\(revision)', which this build does not know"
-        case .wrongDirection(let message): message
+        case .wrongDirection(let message), .cannotCreate(let message): message
         }
     }
 }
