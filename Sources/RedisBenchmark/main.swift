@@ -1,5 +1,7 @@
 import AIAgentBackend
 import Logging
+import NIOCore
+import NIOPosix
 import RedisClient
 
 // Measures our client on the workloads that scripts/bench-redis also gives redis-benchmark,
@@ -115,4 +117,7 @@ func main() async throws {
     await client.close()
 }
 
+// Tasks run on NIO's event loops instead of Swift's default pool, as SwiftNIO recommends for
+// latency-bound I/O: a reply then resumes its caller on the thread that read it.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 try await main()

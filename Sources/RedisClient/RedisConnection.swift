@@ -66,8 +66,11 @@ public final class RedisConnection: RedisCommandSender {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    let handler = RedisCommandHandler(commandTimeout: TimeAmount(configuration.commandTimeout), onPush: onPush)
-                    try pipeline.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: configuration.parserLimits))))
+                    let handler = RedisCommandHandler(
+                        parser: RESPParser(limits: configuration.parserLimits),
+                        commandTimeout: TimeAmount(configuration.commandTimeout),
+                        onPush: onPush
+                    )
                     try pipeline.addHandler(handler)
                     return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
@@ -128,10 +131,9 @@ public final class RedisConnection: RedisCommandSender {
         }
         let start = NIODeadline.now()
         let reply = try await request(buffer, replies: commands.count)
-        let elapsed = (NIODeadline.now() - start).nanoseconds
-        for command in commands {
-            metrics.timer(for: command.name).recordNanoseconds(elapsed)
-        }
+        // One sample per pipeline: its commands share one round trip.
+        metrics.timer(for: commands.count == 1 ? commands[0].name : "PIPELINE")
+            .recordNanoseconds((NIODeadline.now() - start).nanoseconds)
         if commands.count == 1 { return [reply] }
         guard case .array(let replies) = reply else { throw RedisError.unexpectedReply(command: "pipeline", reply: reply) }
         return replies
@@ -141,18 +143,26 @@ public final class RedisConnection: RedisCommandSender {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let request = RedisRequest(buffer: buffer, replies: replies, promise: promise)
         // Requests queue here and one event loop task writes all that are waiting, with
-        // one flush: under load, one task and one syscall serve many commands.
-        let isFirst = outbox.withLockedValue { queue in
+        // one flush: under load, one task and one syscall serve many commands. A caller
+        // already on the loop, with nothing queued ahead of it, writes at once.
+        // nil: write now; true: schedule the drain; false: a drain is already scheduled.
+        let drainNeeded: Bool? = outbox.withLockedValue { queue in
+            if queue.isEmpty, channel.eventLoop.inEventLoop { return nil }
             queue.append(request)
             return queue.count == 1
         }
-        if isFirst {
+        switch drainNeeded {
+        case nil:
+            handler.value.enqueue([request])
+        case true?:
             channel.eventLoop.execute { [outbox, handler] in
                 handler.value.enqueue(outbox.withLockedValue { queue in
                     defer { queue = [] }
                     return queue
                 })
             }
+        case false?:
+            break
         }
         do {
             return try await promise.futureResult.get()
@@ -167,34 +177,25 @@ public final class RedisConnection: RedisCommandSender {
     }
 }
 
-struct RESPDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RESPValue
-    let parser: RESPParser
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let value = try parser.parse(&buffer) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(value))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
-    }
-}
-
-/// Keeps the queue of commands awaiting replies. Runs on the channel's event loop only.
+/// Parses replies and matches them, in order, to the queue of commands awaiting them.
+/// Runs on the channel's event loop only. It parses the socket's bytes itself rather than
+/// behind a ByteToMessageHandler: one handler call per read instead of one per reply.
 final class RedisCommandHandler: ChannelInboundHandler {
-    typealias InboundIn = RESPValue
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
         var promise: EventLoopPromise<RESPValue>
-        var remaining: Int
-        var collected: [RESPValue]
+        var replies: Int
         var deadline: NIODeadline
     }
 
+    private let parser: RESPParser
+    /// Bytes of a reply that has not fully arrived yet.
+    private var unparsed: ByteBuffer?
     private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    /// Replies gathered so far for the oldest pending pipeline.
+    private var collected: [RESPValue] = []
     private var context: ChannelHandlerContext?
     private var closedWith: RedisError?
     // One timer per connection, aimed at the oldest command, instead of one per command.
@@ -202,7 +203,8 @@ final class RedisCommandHandler: ChannelInboundHandler {
     private let commandTimeout: TimeAmount
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
-    init(commandTimeout: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) {
+    init(parser: RESPParser, commandTimeout: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) {
+        self.parser = parser
         self.commandTimeout = commandTimeout
         self.onPush = onPush
     }
@@ -225,7 +227,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
         }
         let deadline = NIODeadline.now() + commandTimeout
         for request in requests {
-            pending.append(Pending(promise: request.promise, remaining: request.replies, collected: [], deadline: deadline))
+            pending.append(Pending(promise: request.promise, replies: request.replies, deadline: deadline))
             context.write(wrapOutboundOut(request.buffer), promise: nil)
         }
         if timeout == nil {
@@ -235,27 +237,48 @@ final class RedisCommandHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let value = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if var buffered = unparsed {
+            unparsed = nil
+            buffered.writeBuffer(&bytes)
+            bytes = buffered
+        }
+        do {
+            while let value = try parser.parse(&bytes) {
+                guard deliver(value, context: context) else { return }
+            }
+        } catch {
+            fail(error, context: context)
+            return
+        }
+        if bytes.readableBytes > 0 {
+            bytes.discardReadBytes()
+            unparsed = bytes
+        }
+    }
+
+    /// Hands a reply to the command awaiting it; false when the connection had to close.
+    private func deliver(_ value: RESPValue, context: ChannelHandlerContext) -> Bool {
         if let onPush, value.isPubSubMessage {
             onPush(value)
-            return
+            return true
         }
-        guard var head = pending.popFirst() else {
+        guard let head = pending.first else {
             fail(.protocolError("reply without a pending command"), context: context)
-            return
+            return false
         }
-        if head.remaining == 1, head.collected.isEmpty {
-            head.promise.succeed(value)
-            return
+        if head.replies == 1 {
+            pending.removeFirst().promise.succeed(value)
+            return true
         }
-        if head.collected.isEmpty { head.collected.reserveCapacity(head.remaining) }
-        head.collected.append(value)
-        head.remaining -= 1
-        if head.remaining == 0 {
-            head.promise.succeed(.array(head.collected))
-        } else {
-            pending.prepend(head)
+        if collected.isEmpty { collected.reserveCapacity(head.replies) }
+        collected.append(value)
+        if collected.count == head.replies {
+            let replies = collected
+            collected = []
+            pending.removeFirst().promise.succeed(.array(replies))
         }
+        return true
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -276,6 +299,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
         if closedWith == nil { closedWith = error }
         timeout?.cancel()
         timeout = nil
+        collected = []
         while let command = pending.popFirst() {
             command.promise.fail(error)
         }

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// A fixed number of connections shared by all callers. Commands are spread
@@ -14,7 +15,7 @@ final class RedisConnectionPool: Sendable {
         case connected(RedisConnection)
     }
 
-    private struct State {
+    fileprivate struct State {
         var slots: [Slot]
         var next = 0
         var failures = 0
@@ -52,6 +53,7 @@ final class RedisConnectionPool: Sendable {
     }
 
     func connection() async throws -> RedisConnection {
+        let callerLoop = MultiThreadedEventLoopGroup.currentEventLoop
         let choice = state.withLockedValue { state -> Choice in
             if state.isClosed { return .fail(RedisError.clientClosed) }
             let count = state.slots.count
@@ -59,6 +61,13 @@ final class RedisConnectionPool: Sendable {
             state.next = (start + 1) % count
             // Make sure the slot whose turn it is gets (re)opened, then take any live connection.
             if case .connected(let connection) = state.slots[start], connection.isActive {
+                // A caller running on an event loop keeps to a connection of that loop, so that
+                // neither the command nor its reply has to cross threads.
+                if let callerLoop, connection.channel.eventLoop !== callerLoop,
+                    let local = state.liveConnection(on: callerLoop)
+                {
+                    return .use(local)
+                }
                 return .use(connection)
             }
             let canConnect = state.retryAt.map { NIODeadline.now() >= $0 } ?? true
@@ -141,5 +150,16 @@ extension RedisConnectionPool.Slot {
     fileprivate var isConnecting: Bool {
         if case .connecting = self { return true }
         return false
+    }
+}
+
+extension RedisConnectionPool.State {
+    fileprivate func liveConnection(on eventLoop: any EventLoop) -> RedisConnection? {
+        for slot in slots {
+            if case .connected(let connection) = slot, connection.isActive, connection.channel.eventLoop === eventLoop {
+                return connection
+            }
+        }
+        return nil
     }
 }

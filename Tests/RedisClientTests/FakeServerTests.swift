@@ -16,10 +16,31 @@ private final class CannedReplyHandler: ChannelInboundHandler, Sendable {
     }
 }
 
-private func withFakeServer(reply: String?, _ body: (Int) async throws -> Void) async throws {
+/// Answers every read with fixed bytes sent one at a time, a millisecond apart, so that
+/// replies reach the client cut at every possible place.
+private final class DribbledReplyHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let reply: String
+    init(reply: String) { self.reply = reply }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let channel = context.channel
+        for (index, byte) in reply.utf8.enumerated() {
+            channel.eventLoop.scheduleTask(in: .milliseconds(Int64(index))) {
+                channel.writeAndFlush(ByteBuffer(bytes: [byte]), promise: nil)
+            }
+        }
+    }
+}
+
+private func withFakeServer(reply: String?, dribbled: Bool = false, _ body: (Int) async throws -> Void) async throws {
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .childChannelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CannedReplyHandler(reply: reply)) }
+            channel.eventLoop.makeCompletedFuture {
+                let handler: any ChannelHandler & Sendable =
+                    dribbled ? DribbledReplyHandler(reply: reply ?? "") : CannedReplyHandler(reply: reply)
+                try channel.pipeline.syncOperations.addHandler(handler)
+            }
         }
         .bind(host: "127.0.0.1", port: 0).get()
     do {
@@ -32,6 +53,15 @@ private func withFakeServer(reply: String?, _ body: (Int) async throws -> Void) 
 }
 
 @Suite struct FakeServerTests {
+    @Test func repliesCutAtEveryByteAreReassembled() async throws {
+        try await withFakeServer(reply: "$5\r\nhello\r\n*2\r\n:7\r\n$-1\r\n", dribbled: true) { port in
+            let connection = try await RedisConnection.connect(configuration: RedisConfiguration(port: port))
+            let replies = try await connection.pipeline([RedisCommand("GET", ["a"]), RedisCommand("HMGET", ["h", "x", "y"])])
+            #expect(replies == [.bulkString(ByteBuffer(string: "hello")), .array([.integer(7), .null])])
+            await connection.close()
+        }
+    }
+
     @Test func garbageReplyIsAProtocolErrorAndClosesTheConnection() async throws {
         try await withFakeServer(reply: "?garbage\r\n") { port in
             let connection = try await RedisConnection.connect(configuration: RedisConfiguration(port: port))

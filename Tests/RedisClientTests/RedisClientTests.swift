@@ -294,6 +294,10 @@ private func withClient(
             for _ in 0..<3 { _ = try await redis.get("x") }
             _ = try? await redis.send("NOSUCHCOMMAND", [])
             #expect(try metrics.expectTimer("redis_command_duration_seconds", [("command", "GET")]).values.count == 3)
+            // A pipeline's commands share one round trip: one sample for all of them.
+            _ = try await redis.pipeline([RedisCommand("GET", ["x"]), RedisCommand("GET", ["y"])])
+            #expect(try metrics.expectTimer("redis_command_duration_seconds", [("command", "PIPELINE")]).values.count == 1)
+            #expect(try metrics.expectTimer("redis_command_duration_seconds", [("command", "GET")]).values.count == 3)
             #expect(try metrics.expectCounter("redis_errors_total", [("kind", "server")]).totalValue == 1)
 
             let unreachable = try RedisClient(
