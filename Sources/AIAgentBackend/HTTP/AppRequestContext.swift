@@ -54,3 +54,14 @@ extension Request {
         }
     }
 }
+
+extension Response {
+    /// A 200 with a body encoded as JSON beforehand, headed as Hummingbird heads encoded values.
+    static func json(_ body: ByteBuffer) -> Response {
+        var headers = HTTPFields()
+        headers.reserveCapacity(4)
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(body.readableBytes)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}

@@ -35,10 +35,14 @@ import Testing
                 #expect(body["total"] == .number(3))
                 #expect(body["items"]?.array?.count == 2)
             }
-            try await client.call(.get, "/api/v1/users?username=qa.2", token: admin) { response in
+            let listed = try await client.call(.get, "/api/v1/users?username=qa.2", token: admin) { response in
                 let body = try response.json()
                 #expect(body["items"]?.array?.map { $0["username"] } == [.string("qa.2")])
+                return try #require(body["items"]?.array?.first?.fields)
             }
+            // The list writes its JSON by hand: each item must read as the single-user endpoint's.
+            let single = try await client.call(.get, "/api/v1/users/\(listed["id"]?.string ?? "")", token: admin) { try $0.json() }
+            #expect(single.filter { $0.key != "roles" } == listed)
             let target = try await client.call(.get, "/api/v1/users?username=qa.3", token: admin) {
                 try $0.json()["items"]?.array?.first?["id"]?.string ?? ""
             }
@@ -49,10 +53,24 @@ import Testing
             try await client.call(.post, "/api/v1/users/\(target)/reset-password", token: admin, json: #"{"password":"reset-password-9"}"#) {
                 #expect($0.status == .noContent)
             }
-            _ = try await client.login("qa.3", "reset-password-9")
+            let qa3 = try await client.login("qa.3", "reset-password-9").accessToken
+            try await client.call(.get, "/api/v1/auth/me", token: qa3) { response in
+                let body = try response.json()
+                #expect(body[path: "user", "nickname"] == .string("Q3"))
+            }
+            try await client.call(.put, "/api/v1/users/\(target)", token: admin, json: #"{"nickname":"Q3b"}"#) { #expect($0.status == .ok) }
+            try await client.call(.get, "/api/v1/auth/me", token: qa3) { response in
+                let body = try response.json()
+                #expect(body[path: "user", "nickname"] == .string("Q3b"), "a change shows in /me at once")
+            }
             try await client.call(.get, "/api/v1/users?status=disabled", token: admin) { response in
                 let body = try response.json()
                 #expect(body["total"] == .number(0))
+            }
+            try await client.call(.post, "/api/v1/users/\(target)/disable", token: admin) { #expect($0.status == .ok) }
+            try await client.call(.get, "/api/v1/users?status=disabled", token: admin) { response in
+                let body = try response.json()
+                #expect(body["total"] == .number(1), "totals follow changes at once")
             }
             try await client.call(.post, "/api/v1/users/\(adminID)/disable", token: admin) { #expect($0.status == .conflict) }
             try await client.call(.delete, "/api/v1/users/\(adminID)", token: admin) { #expect($0.status == .conflict) }

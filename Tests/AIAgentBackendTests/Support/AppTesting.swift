@@ -87,6 +87,7 @@ enum JSONAny: Decodable, Equatable, Sendable {
     var string: String? { if case .string(let value) = self { value } else { nil } }
     var number: Double? { if case .number(let value) = self { value } else { nil } }
     var array: [JSONAny]? { if case .array(let value) = self { value } else { nil } }
+    var fields: [String: JSONAny]? { if case .object(let value) = self { value } else { nil } }
 }
 
 extension Dictionary where Key == String, Value == JSONAny {

@@ -43,6 +43,11 @@ struct Principal: Codable, Sendable {
     let isSuperuser: Bool
     let roles: [String]
     let permissions: Set<String>
+    /// The user's row as it was when the principal was loaded.
+    let profile: UserResponse
+    /// New on every load from the database: whatever is derived from a principal can be
+    /// kept for as long as its revision is the current one.
+    let revision: UUID
     /// The verified access token, for logout.
     var claims: TokenClaims?
 
@@ -66,7 +71,7 @@ final class AccessControl: Sendable {
     /// more than the request. Short-lived, because another replica's change reaches this
     /// one only through the shared cache.
     static let localPrincipalTTL: Duration = .seconds(2)
-    private let localPrincipals = Mutex<[UUID: (principal: Principal, until: ContinuousClock.Instant)]>([:])
+    private let localPrincipals = ExpiringMap<UUID, Principal>()
     private let declared = Mutex<[String: Access]>([:])
 
     init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies) {
@@ -87,11 +92,11 @@ final class AccessControl: Sendable {
 
     func authorize(_ request: Request, _ access: Access) async throws -> Principal? {
         if access == .anyone { return nil }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let token = request.headers[.authorization].flatMap(Self.bearerToken) else {
             throw AuthError.missingToken.apiError
         }
         do {
-            let claims = try await tokens.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), as: .access)
+            let claims = try await tokens.verify(token, as: .access)
             var principal = try await principal(for: claims.userID!)
             principal.claims = claims
             guard principal.allows(access) else {
@@ -103,13 +108,21 @@ final class AccessControl: Sendable {
         }
     }
 
+    /// The token of an `Authorization: Bearer <token>` header (scheme in any case).
+    static func bearerToken(_ header: String) -> String? {
+        let scheme = header.utf8.prefix(7)
+        guard scheme.count == 7, scheme.elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) else { return nil }
+        let token = header.utf8.dropFirst(7).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let end = token.lastIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        return end.map { String(Substring(token[...$0])) }
+    }
+
     /// Active users only: a disabled or deleted user's tokens stop working at once.
     func principal(for userID: UUID) async throws -> Principal {
-        let now = ContinuousClock.now
-        if let local = localPrincipals.withLock({ $0[userID] }), local.until > now { return local.principal }
+        if let local = localPrincipals[userID] { return local }
         let key = Self.principalKey(userID)
         let principal: Principal
-        if let cached = try await cache.getJSON(key, as: Principal.self) {
+        if let cached = try await cachedPrincipal(key) {
             principal = cached
         } else {
             guard let user = try await User.find(userID, on: database.database), user.status == .active else {
@@ -118,12 +131,17 @@ final class AccessControl: Sendable {
             principal = try await Self.load(user, on: database.database)
             try await cache.setJSON(key, principal, ttl: Self.principalTTL)
         }
-        localPrincipals.withLock { locals in
-            // Bounded: expired entries go whenever the map grows large.
-            if locals.count > 10_000 { locals = locals.filter { $0.value.until > now } }
-            locals[userID] = (principal, now + Self.localPrincipalTTL)
-        }
+        localPrincipals.set(principal, for: userID, ttl: Self.localPrincipalTTL)
         return principal
+    }
+
+    /// An entry written by an older version of the service does not decode: it is reloaded.
+    private func cachedPrincipal(_ key: String) async throws -> Principal? {
+        do {
+            return try await cache.getJSON(key, as: Principal.self)
+        } catch is DecodingError {
+            return nil
+        }
     }
 
     static func load(_ user: User, on database: any Database) async throws -> Principal {
@@ -135,18 +153,20 @@ final class AccessControl: Sendable {
             .filter(\.$permission != nil)
             .all()
             .compactMap(\.permission)
+        let roleCodes = roles.map(\.code).sorted()
         return Principal(userID: try user.requireID(), username: user.username, isSuperuser: user.isSuperuser,
-                         roles: roles.map(\.code).sorted(), permissions: Set(permissions))
+                         roles: roleCodes, permissions: Set(permissions), profile: try UserResponse(user, roles: roleCodes),
+                         revision: UUID())
     }
 
     func forget(_ userID: UUID) async throws {
-        localPrincipals.withLock { _ = $0.removeValue(forKey: userID) }
+        localPrincipals.remove(userID)
         _ = try await cache.delete(Self.principalKey(userID))
     }
 
     /// After a role or grant change, any user's permissions may differ.
     func forgetAll() async throws {
-        localPrincipals.withLock { $0.removeAll() }
+        localPrincipals.removeAll()
         _ = try await cache.clear(prefix: "auth:principal:")
     }
 

@@ -11,6 +11,7 @@ struct AuthController {
     let cache: any Cache
     let settings: Settings
     static let throttleWindow: Duration = .seconds(15 * 60)
+    private let profileBodies = ExpiringMap<UUID, (revision: UUID, body: ByteBuffer)>()
 
     func register(on routes: SecuredRoutes) {
         let auth = routes.group("auth")
@@ -66,6 +67,7 @@ struct AuthController {
         _ = try await cache.delete(throttleKey)
         user.lastLoginAt = Date()
         try await user.save(on: database.database)
+        try await access.forget(try user.requireID())
         let principal = try await access.principal(for: try user.requireID())
         context.audit?.principal = principal
         return try await access.tokens.issuePair(userID: principal.userID)
@@ -94,12 +96,18 @@ struct AuthController {
         let permissions: [String]
     }
 
-    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Profile {
+    /// The profile is a function of the principal alone, so its JSON is encoded once per
+    /// loaded principal rather than on every call.
+    @Sendable func me(_ request: Request, context: AppRequestContext) throws -> Response {
         let principal = try context.requirePrincipal()
-        guard var user = try await UserQueries(sql: database.sql).find(principal.userID) else { throw AuthError.inactiveUser.apiError }
-        user.roles = principal.roles
+        if let cached = profileBodies[principal.userID], cached.revision == principal.revision {
+            return .json(cached.body)
+        }
         let permissions = principal.isSuperuser ? PermissionCatalog.allPermissions : Array(principal.permissions)
-        return Profile(user: user, roles: principal.roles, permissions: permissions.sorted())
+        let profile = Profile(user: principal.profile, roles: principal.roles, permissions: permissions.sorted())
+        let body = ByteBuffer(bytes: try JSONCoding.encoder.encode(profile))
+        profileBodies.set((principal.revision, body), for: principal.userID, ttl: AccessControl.principalTTL)
+        return .json(body)
     }
 
     /// The caller's navigation: catalogs and menus they may see, buttons excluded.
@@ -136,6 +144,7 @@ struct AuthController {
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.newPassword, field: "new_password")
         user.passwordHash = try await hasher.hash(input.newPassword)
         try await user.save(on: database.database)
+        try await access.forget(principal.userID)
         return Response(status: .noContent)
     }
 }

@@ -43,6 +43,26 @@ struct UserResponse: Codable, ResponseEncodable, Sendable {
     }
 }
 
+extension UserResponse: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id)
+            json.field("username", username)
+            json.field("nickname", nickname)
+            json.field("email", email)
+            json.field("mobile", mobile)
+            json.field("avatar_url", avatarURL)
+            json.field("department_id", departmentID)
+            json.field("status", status.rawValue)
+            json.field("is_superuser", isSuperuser)
+            json.field("roles", roles)
+            json.field("last_login_at", lastLoginAt)
+            json.field("created_at", createdAt)
+            json.field("updated_at", updatedAt)
+        }
+    }
+}
+
 struct RoleResponse: Codable, ResponseEncodable, Sendable {
     let id: UUID
     let code: String

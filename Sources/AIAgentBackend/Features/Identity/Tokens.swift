@@ -38,12 +38,22 @@ struct TokenPair: Codable, ResponseEncodable {
 }
 
 /// Issues, verifies, rotates and revokes tokens. Revocations live in the cache with a
-/// TTL of the token's remaining life, so a logout on one replica holds on all of them.
+/// TTL of the token's remaining life, so a logout on one replica holds on all of them:
+/// on this replica at once, on the others within ``sessionCheckInterval``.
 struct TokenService: Sendable {
     let keys: JWTKeyCollection
     let cache: any Cache
     let accessLifetime: Duration
     let refreshLifetime: Duration
+    /// How long a session found unrevoked in the shared cache is taken as such without asking
+    /// again: a request then costs no round trip to Redis.
+    static let sessionCheckInterval: Duration = .seconds(1)
+    /// A token's signature and claims never change, so each is verified and decoded once.
+    private let verifiedTokens = ExpiringMap<String, TokenClaims>()
+    private let liveSessions = ExpiringMap<String, Bool>()
+    /// Sessions revoked here, checked first: a check that read the shared cache just before
+    /// the revocation cannot mark the session live again.
+    private let revokedHere = ExpiringMap<String, Bool>()
 
     init(secret: String, cache: any Cache, accessLifetime: Duration, refreshLifetime: Duration) async {
         keys = JWTKeyCollection()
@@ -72,18 +82,34 @@ struct TokenService: Sendable {
 
     /// Signature, expiry, kind, and neither the token nor its session revoked.
     func verify(_ token: String, as kind: TokenKind) async throws -> TokenClaims {
+        let claims = try await decode(token)
+        guard claims.type == kind, claims.userID != nil else { throw AuthError.invalidToken }
+        if try await isRevoked(session: claims.fam) { throw AuthError.revokedToken }
+        // Access tokens are only ever revoked with their whole session (logout, theft), so one
+        // lookup suffices on the hot path; refresh tokens are also revoked one by one (rotation).
+        if kind == .refresh, try await cache.exists(Self.revokedKey(claims.jti.value)) { throw AuthError.revokedToken }
+        return claims
+    }
+
+    /// Signature and expiry, remembered until the token expires.
+    private func decode(_ token: String) async throws -> TokenClaims {
+        if let claims = verifiedTokens[token], claims.exp.value > Date() { return claims }
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
         } catch {
             throw AuthError.invalidToken
         }
-        guard claims.type == kind, claims.userID != nil else { throw AuthError.invalidToken }
-        if try await cache.exists(Self.familyKey(claims.fam)) { throw AuthError.revokedToken }
-        // Access tokens are only ever revoked with their whole session (logout, theft), so one
-        // lookup suffices on the hot path; refresh tokens are also revoked one by one (rotation).
-        if kind == .refresh, try await cache.exists(Self.revokedKey(claims.jti.value)) { throw AuthError.revokedToken }
+        verifiedTokens.set(claims, for: token, until: .now + .seconds(claims.exp.value.timeIntervalSinceNow))
         return claims
+    }
+
+    private func isRevoked(session family: String) async throws -> Bool {
+        if revokedHere[family] != nil { return true }
+        if liveSessions[family] != nil { return false }
+        if try await cache.exists(Self.familyKey(family)) { return true }
+        liveSessions.set(true, for: family, ttl: Self.sessionCheckInterval)
+        return false
     }
 
     /// Exchanges a refresh token for a new pair. A refresh token works once: presenting
@@ -94,7 +120,7 @@ struct TokenService: Sendable {
             claims = try await verify(refreshToken, as: .refresh)
         } catch AuthError.revokedToken {
             // A rotated token presented again: treat it as stolen.
-            if let replayed = try? await keys.verify(refreshToken, as: TokenClaims.self) {
+            if let replayed = try? await decode(refreshToken) {
                 try await revokeSession(replayed.fam)
             }
             throw AuthError.revokedToken
@@ -113,6 +139,8 @@ struct TokenService: Sendable {
     }
 
     func revokeSession(_ family: String) async throws {
+        revokedHere.set(true, for: family, ttl: Self.sessionCheckInterval * 10)
+        liveSessions.remove(family)
         // Refresh tokens are the longest-lived tokens of a session.
         try await cache.set(Self.familyKey(family), Array("revoked".utf8), ttl: refreshLifetime)
     }

@@ -8,6 +8,8 @@ struct UsersController {
     let access: AccessControl
     let hasher: PasswordHasher
     let settings: Settings
+    /// Totals of the list, by filter.
+    private let totals = ExpiringMap<UserQueries.Filter, Int>(maxEntries: 1_000)
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
@@ -49,7 +51,7 @@ struct UsersController {
         enum CodingKeys: String, CodingKey { case roleIDs = "role_ids" }
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<UserResponse> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let page = try PageRequest(request)
         let parameters = request.uri.queryParameters
         var filter = UserQueries.Filter()
@@ -62,8 +64,8 @@ struct UsersController {
             guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
             filter.status = value
         }
-        let (items, total) = try await UserQueries(sql: database.sql).page(filter, page)
-        return Page(items: items, total: total, request: page)
+        let (items, total) = try await UserQueries(sql: database.sql).page(filter, page, totals: totals)
+        return .json(JSONWriter.encode(Page(items: items, total: total, request: page), capacity: 512 * items.count + 64))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
@@ -91,6 +93,7 @@ struct UsersController {
             try await user.create(on: db)
             try await user.$roles.attach(roles, on: db)
         }
+        totals.removeAll()
         context.audit?.resourceID = user.id?.uuidString
         return EditedResponse(status: .created, response: try UserResponse(user, roles: roles.map(\.code).sorted()))
     }
@@ -105,7 +108,7 @@ struct UsersController {
         try await apply(input, to: user)
         try await user.save(on: database.database)
         if let roleIDs = input.roleIDs { try await replaceRoles(of: user, with: roleIDs) }
-        try await access.forget(try user.requireID())
+        try await changed(user)
         return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
     }
 
@@ -113,7 +116,7 @@ struct UsersController {
         let user = try await find(context)
         guard user.id != context.principal?.userID else { throw APIError.conflict("you cannot delete your own account") }
         try await user.delete(on: database.database)
-        try await access.forget(try user.requireID())
+        try await changed(user)
         return Response(status: .noContent)
     }
 
@@ -123,6 +126,7 @@ struct UsersController {
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
         try await user.save(on: database.database)
+        try await changed(user)
         return Response(status: .noContent)
     }
 
@@ -138,7 +142,7 @@ struct UsersController {
         let user = try await find(context)
         let input = try await request.decodeJSON(as: RoleAssignment.self, context: context)
         try await replaceRoles(of: user, with: input.roleIDs)
-        try await access.forget(try user.requireID())
+        try await changed(user)
         return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
     }
 
@@ -147,8 +151,14 @@ struct UsersController {
         if status == .disabled, user.id == context.principal?.userID { throw APIError.conflict("you cannot disable your own account") }
         user.status = status
         try await user.save(on: database.database)
-        try await access.forget(try user.requireID())
+        try await changed(user)
         return try UserResponse(user)
+    }
+
+    /// After any change to a user: its cached principal and the list's totals are stale.
+    private func changed(_ user: User) async throws {
+        totals.removeAll()
+        try await access.forget(try user.requireID())
     }
 
     private func find(_ context: AppRequestContext) async throws -> User {
