@@ -57,6 +57,16 @@ import Testing
                 #expect(done["status"]?.string == "complete" && done["output_tokens"] == .number(5))
                 let stored = try await client.call(.get, "/api/v1/chat/sessions/\(session)", token: token) { try $0.json() }
                 #expect(stored["messages"]?.array?.last?["content"]?.string == "Hello!")
+                // The audit record is written once the stream has ended, and its duration covers it.
+                var audited: JSONAny?
+                for _ in 0..<50 where audited == nil {
+                    audited = try await client.call(.get, "/api/v1/audit-logs?resource_type=chat/sessions&action=messages", token: token) {
+                        try $0.json()["items"]?.array?.first
+                    }
+                    if audited == nil { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(audited?["status"] == .number(200))
+                #expect((audited?["duration_ms"]?.number ?? 0) >= 1200)
             }
         }
     }

@@ -84,6 +84,40 @@ import Testing
                 try await client.call(.put, base, token: token, json: jsonText(["title": "Renamed"])) { #expect($0.status == .ok) }
                 try await client.call(.delete, base, token: token) { #expect($0.status == .noContent) }
                 try await client.call(.get, base, token: token) { #expect($0.status == .notFound) }
+                try await client.call(.post, base + "/messages", token: token, json: jsonText(["content": "still there?"])) {
+                    #expect($0.status == .notFound)
+                }
+            }
+        }
+    }
+
+    /// Sessions' routes and models' decrypted configurations are kept in memory; a change made
+    /// here still counts from the next message on.
+    @Test func modelChangesCountAtOnce() async throws {
+        let settings = try await aiSettings()
+        try await FakeLLMProvider.with { fake in
+            try await withServices(settings) { _, client in
+                let token = try await client.login().accessToken
+                let model = try await client.createModel(fake, token: token)
+                let base = "/api/v1/chat/sessions/\(try await client.createSession(["model_config_id": model], token: token))"
+                func send(_ expected: HTTPResponse.Status) async throws {
+                    try await client.call(.post, base + "/messages", token: token, json: jsonText(["content": "hi"])) { response in
+                        #expect(response.status == expected, "\(String(buffer: response.body))")
+                    }
+                }
+                fake.enqueue(ToolWire.answer(.openai, ["one"]))
+                try await send(.ok)
+                try await client.call(.put, "/api/v1/models/\(model)", token: token, json: jsonText(["is_active": false])) { #expect($0.status == .ok) }
+                try await send(.conflict)
+                try await client.call(.put, "/api/v1/models/\(model)", token: token, json: jsonText(["is_active": true, "model": "renamed-model"])) {
+                    #expect($0.status == .ok)
+                }
+                fake.enqueue(ToolWire.answer(.openai, ["two"]))
+                try await send(.ok)
+                #expect(fake.requests.last?.json["model"]?.stringValue == "renamed-model")
+                try await client.call(.delete, "/api/v1/models/\(model)", token: token) { #expect($0.status == .noContent) }
+                try await send(.conflict)
+                #expect(fake.requests.count == 2)
             }
         }
     }

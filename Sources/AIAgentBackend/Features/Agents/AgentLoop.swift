@@ -9,20 +9,20 @@ struct AgentProfile: Sendable {
     var tools: [String] = []
     var maxSteps = 1
 
-    init(agent: Agent, config: ModelConfig, gateway: LLMGateway, context: UsageContext) throws(APIError) {
-        provider = try gateway.provider(for: config, context: context)
+    init(agent: Agent, model: ActiveModel, gateway: LLMGateway, context: UsageContext) {
+        provider = gateway.provider(for: model, context: context)
         systemPrompt = agent.systemPrompt
-        temperature = agent.temperature ?? config.temperature
-        maxTokens = agent.maxTokens ?? config.maxTokens
+        temperature = agent.temperature ?? model.temperature
+        maxTokens = agent.maxTokens ?? model.maxTokens
         tools = agent.tools
         maxSteps = agent.maxSteps
     }
 
     /// A plain chat with a model: no tools, one step.
-    init(config: ModelConfig, gateway: LLMGateway, context: UsageContext) throws(APIError) {
-        provider = try gateway.provider(for: config, context: context)
-        temperature = config.temperature
-        maxTokens = config.maxTokens
+    init(model: ActiveModel, gateway: LLMGateway, context: UsageContext) {
+        provider = gateway.provider(for: model, context: context)
+        temperature = model.temperature
+        maxTokens = model.maxTokens
     }
 }
 

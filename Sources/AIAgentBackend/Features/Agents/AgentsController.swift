@@ -102,9 +102,9 @@ struct AgentsController {
         let input = try await request.decodeJSON(as: RunInput.self, context: context)
         guard !input.input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.validation(field: "input", "must not be empty") }
         guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
-        let config = try await gateway.activeConfig(agent.$modelConfig.id, field: "model_config_id")
+        let model = try await gateway.activeModel(agent.$modelConfig.id, field: "model_config_id")
         let userID = try context.requirePrincipal().userID
-        let loop = AgentLoop(profile: try AgentProfile(agent: agent, config: config, gateway: gateway, context: UsageContext(userID: userID, source: "agent")),
+        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: "agent")),
                              tools: tools)
         let record = AgentRun()
         record.$agent.id = try agent.requireID()

@@ -6,6 +6,8 @@ import Logging
 
 /// Writes an audit record for every mutating `/api/v1` request, successful or not.
 /// Secrets in the body are masked; a failure to write is logged and never fails the request.
+/// The record is written once the response has been sent (a streamed answer included), so
+/// that it never delays the response, and its duration covers the whole exchange.
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: DatabaseService
@@ -23,9 +25,19 @@ struct AuditMiddleware: RouterMiddleware {
         context.audit = trail
         let status: Int
         do {
-            let response = try await next(request, context)
+            var response = try await next(request, context)
             status = Int(response.status.code)
-            await record(request, context, trail, status: status, body: body, start: start)
+            let responseBody = response.body
+            let (requestWithBody, finalContext) = (request, context)
+            response.body = ResponseBody(contentLength: responseBody.contentLength) { writer in
+                do {
+                    try await responseBody.write(writer)
+                } catch {
+                    await record(requestWithBody, finalContext, trail, status: status, body: body, start: start)
+                    throw error
+                }
+                await record(requestWithBody, finalContext, trail, status: status, body: body, start: start)
+            }
             return response
         } catch {
             status = Int((error as? any HTTPResponseError)?.status.code ?? 500)

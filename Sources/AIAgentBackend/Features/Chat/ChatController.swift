@@ -9,6 +9,18 @@ struct ChatController {
     let tools: ToolRegistry
     /// `CHAT_CONTEXT_TOKENS`.
     let contextTokens: Int
+    /// Who owns each session and what answers in it, fixed at creation: kept in process, since
+    /// checking them in the database cost a round trip before every answer. A delete here drops
+    /// its entry at once; another replica's delete is seen within ``routeTTL``.
+    private let routes = ExpiringMap<UUID, SessionRoute>()
+    static let routeTTL: Duration = .seconds(30)
+
+    init(database: DatabaseService, gateway: LLMGateway, tools: ToolRegistry, contextTokens: Int) {
+        self.database = database
+        self.gateway = gateway
+        self.tools = tools
+        self.contextTokens = contextTokens
+    }
 
     func register(on routes: SecuredRoutes) {
         let sessions = routes.group("chat/sessions")
@@ -61,11 +73,14 @@ struct ChatController {
             guard try await Agent.find(agentID, on: database.database) != nil else { throw APIError.validation(field: "agent_id", "no agent with this id") }
             session.$agent.id = agentID
         case (nil, let configID?):
-            session.$modelConfig.id = try await gateway.activeConfig(configID, field: "model_config_id").requireID()
+            session.$modelConfig.id = try await gateway.activeModel(configID, field: "model_config_id").id
         default:
             throw APIError.validation(field: "agent_id", "give exactly one of agent_id and model_config_id")
         }
         try await session.create(on: database.database)
+        // Its first message usually follows at once, on this replica.
+        routes.set(SessionRoute(userID: session.userID, agentID: session.$agent.id, modelConfigID: session.$modelConfig.id),
+                   for: try session.requireID(), ttl: Self.routeTTL)
         context.audit?.resourceID = session.id?.uuidString
         return EditedResponse(status: .created, response: try ChatSessionResponse(session))
     }
@@ -85,35 +100,40 @@ struct ChatController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await find(context).delete(on: database.database)
+        let session = try await find(context)
+        try await session.delete(on: database.database)
+        routes.remove(try session.requireID())
         return Response(status: .noContent)
     }
 
     /// Stores the user's message, then answers it: as JSON, or with `stream: true` as SSE
     /// (`delta`, `tool_call`, `tool_result`, `usage`, then `done` or `error`).
     @Sendable func send(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await find(context)
+        let sessionID = try context.parameters.require("id", as: UUID.self)
+        // Read while the session is checked; used only if the session is the caller's.
+        async let pendingHistory = messages(ofSession: sessionID)
+        let route = try await route(sessionID, context)
         let input = try await request.decodeJSON(as: MessageInput.self, context: context)
         let content = input.content.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !content.isEmpty else { throw APIError.validation(field: "content", "must not be empty") }
-        let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
-        let history = try await messages(of: session)
-        if history.isEmpty, session.title == ChatSession.defaultTitle { session.title = Self.title(from: content) }
-        return try await answer(session, history: history, newMessage: content, loop: loop,
-                                stream: input.stream == true, request: request, context: context)
+        let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
+        let history = try await pendingHistory
+        return try await answer(sessionID, history: history, newMessage: content, title: history.isEmpty ? Self.title(from: content) : nil,
+                                loop: loop, stream: input.stream == true, request: request, context: context)
     }
 
     /// Replaces the last answer with a new one.
     @Sendable func regenerate(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await find(context)
+        let sessionID = try context.parameters.require("id", as: UUID.self)
+        let route = try await route(sessionID, context)
         let input = try await request.decodeJSON(as: RegenerateInput.self, context: context)
-        var history = try await messages(of: session)
+        var history = try await messages(ofSession: sessionID)
         while history.last?.role == .assistant { history.removeLast() }
         guard !history.isEmpty else { throw APIError.conflict("the session has no message to answer") }
-        let loop = try await makeLoop(for: session, userID: context.requirePrincipal().userID)
-        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == session.requireID())
+        let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
+        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == sessionID)
             .filter(\.$position > history.last!.position).delete()
-        return try await answer(session, history: history, newMessage: nil, loop: loop,
+        return try await answer(sessionID, history: history, newMessage: nil, title: nil, loop: loop,
                                 stream: input.stream == true, request: request, context: context)
     }
 
@@ -138,8 +158,9 @@ struct ChatController {
 
     // MARK: - Answering
 
-    /// Answers `history` plus `newMessage` (none when regenerating), storing both messages.
-    private func answer(_ session: ChatSession, history: [ChatMessageRecord], newMessage: String?, loop: AgentLoop,
+    /// Answers `history` plus `newMessage` (none when regenerating), storing both messages;
+    /// `title` replaces the session's default title.
+    private func answer(_ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop,
                         stream: Bool, request: Request, context: AppRequestContext) async throws -> Response {
         let messages = history.compactMap(Self.providerMessage) + (newMessage.map { [.user($0)] } ?? [])
         let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: contextTokens)
@@ -147,11 +168,13 @@ struct ChatController {
         // The user's message is written while the model starts answering, keeping that write
         // off the path to the first token; the answer is stored after it, whatever happened.
         let converse = { @Sendable (emit: (AgentEvent) async throws -> Void) async throws -> (ChatMessageRecord?, ChatMessageRecord, RunOutcome) in
-            async let userMessage = newMessage.asyncMap { try await store(session, position: position, role: .user, content: $0) }
+            async let userMessage = newMessage.asyncMap {
+                try await store(sessionID, position: position, role: .user, content: $0, title: title)
+            }
             let outcome = await loop.run(prompt, emit: emit)
             let user = try await userMessage
             let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
-            let answer = try await store(session, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
+            let answer = try await store(sessionID, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
                                          status: status, outcome: outcome)
             return (user, answer, outcome)
         }
@@ -181,10 +204,10 @@ struct ChatController {
         }
     }
 
-    private func store(_ session: ChatSession, position: Int, role: ChatMessageRecord.Role, content: String,
+    private func store(_ sessionID: UUID, position: Int, role: ChatMessageRecord.Role, content: String, title: String? = nil,
                        status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil) async throws -> ChatMessageRecord {
         let message = ChatMessageRecord()
-        message.$session.id = try session.requireID()
+        message.$session.id = sessionID
         message.position = position
         message.role = role
         message.content = content
@@ -197,24 +220,41 @@ struct ChatController {
         message.cost = outcome?.cost
         try await database.database.transaction { db in
             try await message.create(on: db)
+            if let title {
+                try await ChatSession.query(on: db).filter(\.$id == sessionID).filter(\.$title == ChatSession.defaultTitle)
+                    .set(\.$title, to: title).update()
+            }
             // Touches `updated_at`, so the session list shows the latest conversations first.
-            session.updatedAt = Date()
-            try await session.save(on: db)
+            try await ChatSession.query(on: db).filter(\.$id == sessionID).set(\.$updatedAt, to: Date()).update()
         }
         return message
     }
 
-    private func makeLoop(for session: ChatSession, userID: UUID) async throws -> AgentLoop {
+    /// The caller's session's route, from memory when it was seen lately.
+    private func route(_ sessionID: UUID, _ context: AppRequestContext) async throws -> SessionRoute {
+        let userID = try context.requirePrincipal().userID
+        if let route = routes[sessionID] {
+            guard route.userID == userID else { throw APIError.notFound("no chat session \(sessionID)") }
+            return route
+        }
+        let session = try await find(context)
+        let route = SessionRoute(userID: session.userID, agentID: session.$agent.id, modelConfigID: session.$modelConfig.id)
+        routes.set(route, for: sessionID, ttl: Self.routeTTL)
+        return route
+    }
+
+    private func makeLoop(for route: SessionRoute, userID: UUID) async throws -> AgentLoop {
         let usage = UsageContext(userID: userID, source: "chat")
-        if let agentID = session.$agent.id {
+        if let agentID = route.agentID {
             guard let agent = try await Agent.find(agentID, on: database.database) else { throw APIError.conflict("the session's agent no longer exists") }
             guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
-            let config = try await gateway.activeConfig(agent.$modelConfig.id, field: "agent_id")
-            return AgentLoop(profile: try AgentProfile(agent: agent, config: config, gateway: gateway, context: usage), tools: tools)
+            let model = try await gateway.activeModel(agent.$modelConfig.id, field: "agent_id")
+            return AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: usage), tools: tools)
         }
-        guard let configID = session.$modelConfig.id else { throw APIError.conflict("the session's model configuration no longer exists") }
-        let config = try await gateway.activeConfig(configID, field: "model_config_id")
-        return AgentLoop(profile: try AgentProfile(config: config, gateway: gateway, context: usage), tools: tools)
+        let gone = APIError.conflict("the session's model configuration no longer exists")
+        guard let configID = route.modelConfigID else { throw gone }
+        let model = try await gateway.activeModel(configID, ifMissing: gone)
+        return AgentLoop(profile: AgentProfile(model: model, gateway: gateway, context: usage), tools: tools)
     }
 
     // MARK: - Helpers
@@ -228,7 +268,11 @@ struct ChatController {
     }
 
     private func messages(of session: ChatSession) async throws -> [ChatMessageRecord] {
-        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == session.requireID()).sort(\.$position).all()
+        try await messages(ofSession: session.requireID())
+    }
+
+    private func messages(ofSession id: UUID) async throws -> [ChatMessageRecord] {
+        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == id).sort(\.$position).all()
     }
 
     /// What the model sees of a stored message: failed answers without text are left out.

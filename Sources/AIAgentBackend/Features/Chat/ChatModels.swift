@@ -18,6 +18,13 @@ final class ChatSession: Model, @unchecked Sendable {
     init() {}
 }
 
+/// What never changes about a session: its owner and what answers in it.
+struct SessionRoute: Sendable {
+    let userID: UUID
+    let agentID: UUID?
+    let modelConfigID: UUID?
+}
+
 /// A stored message; `position` orders a session's messages.
 final class ChatMessageRecord: Model, @unchecked Sendable {
     static let schema = "chat_messages"

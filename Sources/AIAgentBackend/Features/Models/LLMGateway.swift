@@ -10,11 +10,39 @@ struct UsageContext: Sendable {
     var source: String
 }
 
+/// A configuration as calls use it: the key decrypted, immutable, shared between requests.
+struct ActiveModel: Sendable {
+    let id: UUID
+    let name: String
+    let configuration: ProviderConfiguration
+    let temperature: Double?
+    let maxTokens: Int?
+
+    init(_ config: ModelConfig, secrets: SecretBox) throws {
+        id = try config.requireID()
+        name = config.name
+        configuration = try config.providerConfiguration(secrets: secrets)
+        temperature = config.temperature
+        maxTokens = config.maxTokens
+    }
+}
+
 /// Turns stored model configurations into providers whose every call records its usage.
 struct LLMGateway: Sendable {
     let database: DatabaseService
     let secrets: SecretBox
     let logger: Logger
+    /// Reading and decrypting the configuration cost more than half a millisecond of every
+    /// chat message before the model was even asked; another replica's change is seen
+    /// within this time, this replica's own at once.
+    static let activeModelTTL: Duration = .seconds(5)
+    private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
+
+    init(database: DatabaseService, secrets: SecretBox, logger: Logger) {
+        self.database = database
+        self.secrets = secrets
+        self.logger = logger
+    }
 
     /// `HTTPClient.shared` opens at most 8 connections to a host and queues the rest; streamed
     /// answers hold theirs for their whole length, so one provider host gets many more.
@@ -25,19 +53,28 @@ struct LLMGateway: Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    func provider(for config: ModelConfig, context: UsageContext) throws(APIError) -> MeteredProvider {
-        let configuration = try config.providerConfiguration(secrets: secrets)
-        return MeteredProvider(base: configuration.makeProvider(httpClient: Self.httpClient, logger: logger),
-                               recorder: UsageRecorder(database: database, config: config, logger: logger), context: context)
+    func provider(for model: ActiveModel, context: UsageContext) -> MeteredProvider {
+        MeteredProvider(base: model.configuration.makeProvider(httpClient: Self.httpClient, logger: logger),
+                        recorder: UsageRecorder(database: database, model: model, logger: logger), context: context)
     }
 
     /// An active configuration by id; `field` names the request field that referred to it.
-    func activeConfig(_ id: UUID, field: String) async throws -> ModelConfig {
-        guard let config = try await ModelConfig.find(id, on: database.database) else {
-            throw APIError.validation(field: field, "no model configuration with this id")
-        }
+    func activeModel(_ id: UUID, field: String) async throws -> ActiveModel {
+        try await activeModel(id, ifMissing: .validation(field: field, "no model configuration with this id"))
+    }
+
+    func activeModel(_ id: UUID, ifMissing missing: @autoclosure () -> APIError) async throws -> ActiveModel {
+        if let model = activeModels[id] { return model }
+        guard let config = try await ModelConfig.find(id, on: database.database) else { throw missing() }
         guard config.isActive else { throw APIError.conflict("the model configuration '\(config.name)' is disabled") }
-        return config
+        let model = try ActiveModel(config, secrets: secrets)
+        activeModels.set(model, for: id, ttl: Self.activeModelTTL)
+        return model
+    }
+
+    /// After a configuration changed or went.
+    func forget(_ id: UUID) {
+        activeModels.remove(id)
     }
 }
 
@@ -49,12 +86,13 @@ struct UsageRecorder: Sendable {
     let prices: (input: Double, output: Double)?
     let logger: Logger
 
-    init(database: DatabaseService, config: ModelConfig, logger: Logger) {
+    init(database: DatabaseService, model active: ActiveModel, logger: Logger) {
         self.database = database
-        configID = config.id
-        provider = config.provider
-        model = config.model
-        prices = config.inputPricePerMillion.flatMap { input in config.outputPricePerMillion.map { (input, $0) } }
+        configID = active.id
+        provider = active.configuration.kind.rawValue
+        model = active.configuration.model
+        let configuration = active.configuration
+        prices = configuration.inputPricePerMillion.flatMap { input in configuration.outputPricePerMillion.map { (input, $0) } }
         self.logger = logger
     }
 

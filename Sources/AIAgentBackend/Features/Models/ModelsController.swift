@@ -94,6 +94,7 @@ struct ModelsController {
         }
         try await apply(input, to: config)
         try await config.save(on: database.database)
+        gateway.forget(try config.requireID())
         return try ModelConfigResponse(config)
     }
 
@@ -102,13 +103,15 @@ struct ModelsController {
         let agents = try await Agent.query(on: database.database).filter(\.$modelConfig.$id == config.requireID()).count()
         guard agents == 0 else { throw APIError.conflict("\(agents) agent(s) use this model configuration; change them first") }
         try await config.delete(on: database.database)
+        gateway.forget(try config.requireID())
         return Response(status: .noContent)
     }
 
     /// A real one-token call: the provider's own error message comes back as `error`.
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
         let config = try await find(context)
-        let provider = try gateway.provider(for: config, context: UsageContext(userID: context.principal?.userID, source: "test"))
+        let provider = gateway.provider(for: try ActiveModel(config, secrets: gateway.secrets),
+                                        context: UsageContext(userID: context.principal?.userID, source: "test"))
         let result = await provider.testConnection()
         return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100, error: result.error)
     }
