@@ -122,13 +122,21 @@ import Testing
         }
     }
 
-    @Test func historyIsTrimmedToTheBudget() async throws {
+    /// The budget is the model configuration's `context_tokens`, else `CHAT_CONTEXT_TOKENS`.
+    @Test(arguments: [(400, nil), (100_000, 400)] as [(Int, Int?)])
+    func historyIsTrimmedToTheBudget(serviceBudget: Int, modelBudget: Int?) async throws {
         var settings = try await aiSettings()
-        settings.chatContextTokens = 400
+        settings.chatContextTokens = serviceBudget
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { _, client in
                 let token = try await client.login().accessToken
-                let model = try await client.createModel(fake, token: token)
+                try await client.call(.post, "/api/v1/models", token: token, json: jsonText(["name": "tiny", "provider": "openai_compatible",
+                                                                                          "model": "m", "context_tokens": 10])) { response in
+                    #expect(response.status == .unprocessableContent)
+                    let error = try response.errorBody().error
+                    #expect(error.details?["field"] == "context_tokens")
+                }
+                let model = try await client.createModel(fake, extra: modelBudget.map { ["context_tokens": $0] } ?? [:], token: token)
                 let agent = try await client.createAgent(modelID: model, systemPrompt: "SYSTEM PROMPT", token: token)
                 let session = try await client.createSession(["agent_id": agent], token: token)
                 for turn in 1...4 {

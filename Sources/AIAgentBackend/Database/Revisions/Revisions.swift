@@ -8,6 +8,7 @@ public enum Revisions {
         CreateModels(),
         CreateAgents(),
         CreateChat(),
+        AddModelContextTokens(),
         // `migrate create` registers new revisions above this line.
     ]
 }

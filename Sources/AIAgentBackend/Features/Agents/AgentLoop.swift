@@ -6,6 +6,8 @@ struct AgentProfile: Sendable {
     var systemPrompt: String?
     var temperature: Double?
     var maxTokens: Int?
+    /// The model's context budget, when its configuration sets one.
+    var contextTokens: Int?
     var tools: [String] = []
     var maxSteps = 1
 
@@ -14,6 +16,7 @@ struct AgentProfile: Sendable {
         systemPrompt = agent.systemPrompt
         temperature = agent.temperature ?? model.temperature
         maxTokens = agent.maxTokens ?? model.maxTokens
+        contextTokens = model.contextTokens
         tools = agent.tools
         maxSteps = agent.maxSteps
     }
@@ -23,6 +26,7 @@ struct AgentProfile: Sendable {
         provider = gateway.provider(for: model, context: context)
         temperature = model.temperature
         maxTokens = model.maxTokens
+        contextTokens = model.contextTokens
     }
 }
 

@@ -7,7 +7,7 @@ struct ChatController {
     let database: DatabaseService
     let gateway: LLMGateway
     let tools: ToolRegistry
-    /// `CHAT_CONTEXT_TOKENS`.
+    /// `CHAT_CONTEXT_TOKENS`: the budget of models whose configuration sets none.
     let contextTokens: Int
     /// Who owns each session and what answers in it, fixed at creation: kept in process, since
     /// checking them in the database cost a round trip before every answer. A delete here drops
@@ -163,7 +163,7 @@ struct ChatController {
     private func answer(_ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop,
                         stream: Bool, request: Request, context: AppRequestContext) async throws -> Response {
         let messages = history.compactMap(Self.providerMessage) + (newMessage.map { [.user($0)] } ?? [])
-        let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: contextTokens)
+        let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: loop.profile.contextTokens ?? contextTokens)
         let position = (history.last?.position ?? 0) + 1
         // The user's message is written while the model starts answering, keeping that write
         // off the path to the first token; the answer is stored after it, whatever happened.

@@ -17,6 +17,7 @@ struct ActiveModel: Sendable {
     let configuration: ProviderConfiguration
     let temperature: Double?
     let maxTokens: Int?
+    let contextTokens: Int?
 
     init(_ config: ModelConfig, secrets: SecretBox) throws {
         id = try config.requireID()
@@ -24,6 +25,7 @@ struct ActiveModel: Sendable {
         configuration = try config.providerConfiguration(secrets: secrets)
         temperature = config.temperature
         maxTokens = config.maxTokens
+        contextTokens = config.contextTokens
     }
 }
 

@@ -16,6 +16,8 @@ final class ModelConfig: Model, @unchecked Sendable {
     @OptionalField(key: "api_key_mask") var apiKeyMask: String?
     @OptionalField(key: "max_tokens") var maxTokens: Int?
     @OptionalField(key: "temperature") var temperature: Double?
+    /// The chat history sent to this model is trimmed to this many tokens (else `CHAT_CONTEXT_TOKENS`).
+    @OptionalField(key: "context_tokens") var contextTokens: Int?
     @OptionalField(key: "input_price_per_million") var inputPricePerMillion: Double?
     @OptionalField(key: "output_price_per_million") var outputPricePerMillion: Double?
     @Field(key: "is_active") var isActive: Bool
@@ -64,6 +66,7 @@ struct ModelConfigResponse: Codable, ResponseEncodable, Sendable {
     let apiKey: String?
     let maxTokens: Int?
     let temperature: Double?
+    let contextTokens: Int?
     let inputPricePerMillion: Double?
     let outputPricePerMillion: Double?
     let isActive: Bool
@@ -76,6 +79,7 @@ struct ModelConfigResponse: Codable, ResponseEncodable, Sendable {
         case baseURL = "base_url"
         case apiKey = "api_key"
         case maxTokens = "max_tokens"
+        case contextTokens = "context_tokens"
         case inputPricePerMillion = "input_price_per_million"
         case outputPricePerMillion = "output_price_per_million"
         case isActive = "is_active"
@@ -93,6 +97,7 @@ struct ModelConfigResponse: Codable, ResponseEncodable, Sendable {
         apiKey = config.apiKeyMask
         maxTokens = config.maxTokens
         temperature = config.temperature
+        contextTokens = config.contextTokens
         inputPricePerMillion = config.inputPricePerMillion
         outputPricePerMillion = config.outputPricePerMillion
         isActive = config.isActive

@@ -26,6 +26,7 @@ struct ModelsController {
         var apiKey: String?
         var maxTokens: Int?
         var temperature: Double?
+        var contextTokens: Int?
         var inputPricePerMillion: Double?
         var outputPricePerMillion: Double?
         var isActive: Bool?
@@ -35,6 +36,7 @@ struct ModelsController {
             case baseURL = "base_url"
             case apiKey = "api_key"
             case maxTokens = "max_tokens"
+            case contextTokens = "context_tokens"
             case inputPricePerMillion = "input_price_per_million"
             case outputPricePerMillion = "output_price_per_million"
             case isActive = "is_active"
@@ -150,6 +152,9 @@ struct ModelsController {
         }
         if let maxTokens = input.maxTokens { config.maxTokens = try APIError.checked(maxTokens, field: "max_tokens", in: 1...1_000_000) }
         if let temperature = input.temperature { config.temperature = try APIError.checked(temperature, field: "temperature", in: 0...2) }
+        if let contextTokens = input.contextTokens {
+            config.contextTokens = try APIError.checked(contextTokens, field: "context_tokens", in: 256...10_000_000)
+        }
         for (field, price) in [("input_price_per_million", input.inputPricePerMillion), ("output_price_per_million", input.outputPricePerMillion)] {
             if let price, !(price >= 0 && price.isFinite) { throw APIError.validation(field: field, "must be a number ≥ 0") }
         }
