@@ -101,6 +101,7 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     AuditController(database: database).register(on: api)
     SystemSettingsController(database: database).register(on: api)
     ModelsController(database: database, gateway: gateway).register(on: api)
+    UsageController(database: database).register(on: api)
     AgentsController(database: database, gateway: gateway, tools: tools).register(on: api)
     ChatController(database: database, gateway: gateway, tools: tools, contextTokens: settings.chatContextTokens).register(on: api)
     let openAPI = OpenAPIController(access: access)

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// `?page=1&page_size=20` (at most 100), validated.
@@ -40,5 +41,16 @@ public struct Page<Item: Codable & Sendable>: Codable, ResponseEncodable, Sendab
         self.total = total
         self.page = request.page
         self.pageSize = request.pageSize
+    }
+}
+
+extension Request {
+    /// An ISO 8601 timestamp query parameter (`?from=2026-01-31T00:00:00Z`), nil when absent.
+    func timestampParameter(_ name: String) throws -> Date? {
+        guard let raw = uri.queryParameters[Substring(name)] else { return nil }
+        guard let date = ISO8601DateFormatter().date(from: String(raw)) else {
+            throw APIError.validation(field: name, "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z")
+        }
+        return date
     }
 }

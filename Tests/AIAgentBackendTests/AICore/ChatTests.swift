@@ -91,6 +91,54 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseKind.allCases)
+    func usageIsReportedPerModel(kind: DatabaseKind) async throws {
+        let settings = try await aiSettings(kind)
+        try await FakeLLMProvider.with { fake in
+            try await withServices(settings) { _, client in
+                let token = try await client.login().accessToken
+                let priced = try await client.createModel(fake, name: "priced", extra: ["input_price_per_million": 1.0, "output_price_per_million": 2.0],
+                                                          token: token)
+                let free = try await client.createModel(fake, name: "free", token: token)
+                for model in [priced, priced, free] {
+                    let session = try await client.createSession(["model_config_id": model], token: token)
+                    fake.enqueue(ToolWire.answer(.openai, ["ok"]))
+                    try await client.call(.post, "/api/v1/chat/sessions/\(session)/messages", token: token, json: jsonText(["content": "hi"])) {
+                        #expect($0.status == .ok)
+                    }
+                }
+                func report(_ query: String) async throws -> [String: JSONAny] {
+                    try await client.call(.get, "/api/v1/llm-usage" + query, token: token) { response in
+                        #expect(response.status == .ok, "\(String(buffer: response.body))")
+                        return try response.json()
+                    }
+                }
+                let all = try await report("")
+                #expect(all[path: "total", "calls"] == .number(3))
+                #expect(all[path: "total", "input_tokens"] == .number(36) && all[path: "total", "output_tokens"] == .number(15))
+                #expect(abs((all[path: "total", "cost"]?.number ?? 0) - 2 * (12 * 1.0 + 5 * 2.0) / 1_000_000) < 1e-12)
+                let lines = all["by_model"]?.array ?? []
+                #expect(lines.count == 2)
+                let freeLine = lines.first { $0["model_config_id"]?.string == free }
+                #expect(freeLine?["usage"]?["calls"] == .number(1) && freeLine?["usage"]?["cost"] == nil, "no prices, no cost")
+
+                let hour: TimeInterval = 3600
+                let format = ISO8601DateFormatter()
+                let past = format.string(from: Date().addingTimeInterval(-hour)), future = format.string(from: Date().addingTimeInterval(hour))
+                let window = try await report("?from=\(past)&to=\(future)")
+                #expect(window[path: "total", "calls"] == .number(3))
+                let later = try await report("?from=\(future)")
+                #expect(later[path: "total", "calls"] == .number(0) && later["by_model"]?.array?.isEmpty == true)
+                let agents = try await report("?source=agent")
+                #expect(agents[path: "total", "calls"] == .number(0))
+                try await client.call(.get, "/api/v1/llm-usage?from=yesterday", token: token) { response in
+                    let error = try response.errorBody().error
+                    #expect(response.status == .unprocessableContent && error.details?["field"] == "from")
+                }
+            }
+        }
+    }
+
     /// Sessions' routes and models' decrypted configurations are kept in memory; a change made
     /// here still counts from the next message on.
     @Test func modelChangesCountAtOnce() async throws {

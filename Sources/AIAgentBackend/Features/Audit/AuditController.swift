@@ -24,13 +24,8 @@ struct AuditController {
             guard let code = Int(status) else { throw APIError.validation(field: "status", "must be an HTTP status code") }
             query.filter(\.$status == code)
         }
-        for (name, isStart) in [("from", true), ("to", false)] {
-            guard let raw = parameters[Substring(name)] else { continue }
-            guard let date = ISO8601DateFormatter().date(from: String(raw)) else {
-                throw APIError.validation(field: name, "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z")
-            }
-            query.filter(\.$createdAt, isStart ? .greaterThanOrEqual : .lessThan, date)
-        }
+        if let from = try request.timestampParameter("from") { query.filter(\.$createdAt >= from) }
+        if let to = try request.timestampParameter("to") { query.filter(\.$createdAt < to) }
         let total = try await query.count()
         let logs = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
         return Page(items: try logs.map(AuditLogResponse.init), total: total, request: page)
