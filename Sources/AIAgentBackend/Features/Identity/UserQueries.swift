@@ -2,8 +2,8 @@ import FluentPostgresDriver
 import Foundation
 import SQLKit
 
-/// User reads on hot paths (`/auth/me`, the users list) in plain SQL: FluentKit builds
-/// each model through reflection, which costs more CPU than the query itself.
+/// The users list in plain SQL: FluentKit builds each model through reflection, which
+/// costs more CPU than the query itself.
 struct UserQueries {
     let sql: any SQLDatabase
 
