@@ -67,6 +67,16 @@ import TestSupport
         }
     }
 
+    @Test func bearerTokensAreReadFromTheHeader() {
+        #expect(AccessControl.bearerToken("Bearer abc.def") == "abc.def")
+        #expect(AccessControl.bearerToken("bearer  abc.def \t") == "abc.def")
+        #expect(AccessControl.bearerToken("BEARER abc") == "abc")
+        #expect(AccessControl.bearerToken("Basic abc") == nil)
+        #expect(AccessControl.bearerToken("Bearer ") == nil)
+        #expect(AccessControl.bearerToken("Bearer") == nil)
+        #expect(AccessControl.bearerToken("Bearerabc") == nil)
+    }
+
     @Test func replayedRefreshTokenRevokesTheWholeSession() async throws {
         let settings = try await TestDatabases.settings(.sqlite)
         try await withApp(settings) { client in
