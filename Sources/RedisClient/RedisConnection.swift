@@ -12,6 +12,11 @@ struct RedisRequest: Sendable {
     var promise: EventLoopPromise<RESPValue>
 }
 
+/// How a request reaches the channel: written by its caller, or queued for an event loop task.
+private enum OutboxRoute {
+    case writeNow, scheduleDrain, drainScheduled
+}
+
 /// One connection. Many commands may be in flight on it at once; replies are
 /// matched to commands in order.
 public final class RedisConnection: RedisCommandSender {
@@ -145,23 +150,22 @@ public final class RedisConnection: RedisCommandSender {
         // Requests queue here and one event loop task writes all that are waiting, with
         // one flush: under load, one task and one syscall serve many commands. A caller
         // already on the loop, with nothing queued ahead of it, writes at once.
-        // nil: write now; true: schedule the drain; false: a drain is already scheduled.
-        let drainNeeded: Bool? = outbox.withLockedValue { queue in
-            if queue.isEmpty, channel.eventLoop.inEventLoop { return nil }
+        let route = outbox.withLockedValue { queue -> OutboxRoute in
+            if queue.isEmpty, channel.eventLoop.inEventLoop { return .writeNow }
             queue.append(request)
-            return queue.count == 1
+            return queue.count == 1 ? .scheduleDrain : .drainScheduled
         }
-        switch drainNeeded {
-        case nil:
+        switch route {
+        case .writeNow:
             handler.value.enqueue([request])
-        case true?:
+        case .scheduleDrain:
             channel.eventLoop.execute { [outbox, handler] in
                 handler.value.enqueue(outbox.withLockedValue { queue in
                     defer { queue = [] }
                     return queue
                 })
             }
-        case false?:
+        case .drainScheduled:
             break
         }
         do {

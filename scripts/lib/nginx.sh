@@ -65,11 +65,11 @@ nginx_start() {
   fi
   nginx_test "$out" || return 1
   nginx -p "$out" -c "$out/conf/nginx.conf" || return 1
-  local deadline=$((SECONDS + 10))
-  until pid_alive "$(cat "$out/nginx.pid" 2>/dev/null)"; do
-    ((SECONDS >= deadline)) && { echo "nginx_start: no PID file in $out" >&2; return 1; }
-    sleep 0.1
-  done
+  wait_until 10 "nginx's PID file in $out" nginx_running "$out"
+}
+
+nginx_running() {
+  pid_alive "$(cat "$1/nginx.pid" 2>/dev/null)"
 }
 
 nginx_stop() {

@@ -37,14 +37,7 @@ EOF
     echo "redis_start: redis-server failed; see $dir/redis.log" >&2
     return 1
   }
-  local deadline=$((SECONDS + 30))
-  until redis_ready "$port" "$password"; do
-    if ((SECONDS >= deadline)); then
-      echo "redis_start: no PONG on port $port after 30s; see $dir/redis.log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
+  wait_until 30 "PONG from redis-server on port $port (see $dir/redis.log)" redis_ready "$port" "$password"
 }
 
 redis_stop() {

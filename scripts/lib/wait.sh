@@ -1,26 +1,15 @@
-# Waiting helpers shared by scripts/stack, scripts/test and the orchestration tests.
-# Source it; every function returns non-zero on timeout and prints nothing on success.
+# Waiting helpers shared by the scripts in scripts/lib and scripts/stack.
+# Source it; a wait returns non-zero on timeout and prints nothing on success.
 
-# wait_http URL TIMEOUT_SECONDS: until URL answers 2xx.
-wait_http() {
-  local url=$1 timeout=${2:-30}
+# wait_until TIMEOUT_SECONDS WHAT COMMAND...: until COMMAND succeeds; on timeout, says
+# what it waited for.
+wait_until() {
+  local timeout=$1 what=$2
+  shift 2
   local deadline=$((SECONDS + timeout))
-  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+  until "$@"; do
     if ((SECONDS >= deadline)); then
-      echo "timed out after ${timeout}s waiting for $url" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-}
-
-# wait_port HOST PORT TIMEOUT_SECONDS: until a TCP connection is accepted.
-wait_port() {
-  local host=$1 port=$2 timeout=${3:-30}
-  local deadline=$((SECONDS + timeout))
-  until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "timed out after ${timeout}s waiting for $host:$port" >&2
+      echo "timed out after ${timeout}s waiting for $what" >&2
       return 1
     fi
     sleep 0.1

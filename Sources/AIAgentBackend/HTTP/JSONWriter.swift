@@ -75,14 +75,12 @@ struct JSONWriter {
 
     mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
-        separate()
         append(value ? "true" : "false")
         atStart = false
     }
 
     mutating func field(_ name: StaticString, _ value: Int) {
         key(name)
-        separate()
         bytes.append(contentsOf: String(value).utf8)
         atStart = false
     }

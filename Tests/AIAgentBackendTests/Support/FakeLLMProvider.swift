@@ -133,7 +133,13 @@ final class FakeLLMProvider: Sendable {
                     replying.value = true
                     try await write(reply, to: outbound)
                     replying.value = false
-                    if reply.dropsConnection { return }
+                    if reply.dropsConnection {
+                        // Written parts reach the channel through its event loop, and closing does not
+                        // wait for them: a task queued behind them runs once they are flushed, so the
+                        // drop cannot overtake the bytes sent before it (it did, under load).
+                        try await connection.channel.eventLoop.submit {}.get()
+                        return
+                    }
                 }
             }
         }

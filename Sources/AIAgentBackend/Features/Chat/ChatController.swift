@@ -79,8 +79,7 @@ struct ChatController {
         }
         try await session.create(on: database.database)
         // Its first message usually follows at once, on this replica.
-        routes.set(SessionRoute(userID: session.userID, agentID: session.$agent.id, modelConfigID: session.$modelConfig.id),
-                   for: try session.requireID(), ttl: Self.routeTTL)
+        routes.set(SessionRoute(session), for: try session.requireID(), ttl: Self.routeTTL)
         context.audit?.resourceID = session.id?.uuidString
         return EditedResponse(status: .created, response: try ChatSessionResponse(session))
     }
@@ -237,8 +236,7 @@ struct ChatController {
             guard route.userID == userID else { throw APIError.notFound("no chat session \(sessionID)") }
             return route
         }
-        let session = try await find(context)
-        let route = SessionRoute(userID: session.userID, agentID: session.$agent.id, modelConfigID: session.$modelConfig.id)
+        let route = SessionRoute(try await find(context))
         routes.set(route, for: sessionID, ttl: Self.routeTTL)
         return route
     }

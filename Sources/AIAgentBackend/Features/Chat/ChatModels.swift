@@ -23,6 +23,12 @@ struct SessionRoute: Sendable {
     let userID: UUID
     let agentID: UUID?
     let modelConfigID: UUID?
+
+    init(_ session: ChatSession) {
+        userID = session.userID
+        agentID = session.$agent.id
+        modelConfigID = session.$modelConfig.id
+    }
 }
 
 /// A stored message; `position` orders a session's messages.

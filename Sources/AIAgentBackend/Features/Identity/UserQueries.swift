@@ -21,24 +21,20 @@ struct UserQueries {
         var status: UserStatus?
     }
 
-    /// One page, newest first, and the total matching the filter. Totals are kept in
-    /// `totals` for ``totalsTTL``: counting every row costs more than the page itself.
-    func page(_ filter: Filter, _ page: PageRequest, totals: ExpiringMap<Filter, Int>) async throws -> (items: [UserResponse], total: Int) {
-        let items = try await users(
+    /// One page, newest first.
+    func page(_ filter: Filter, _ page: PageRequest) async throws -> [UserResponse] {
+        try await users(
             apply(filter, to: sql.select().column(Self.columnList).from("users"))
                 .orderBy("created_at", .descending).orderBy("username")
                 .limit(page.pageSize).offset((page.page - 1) * page.pageSize)
         )
-        if let total = totals[filter] { return (items, total) }
-        let total = try await apply(filter, to: sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from("users"))
-            .first(decodingColumn: "count", as: Int.self) ?? 0
-        totals.set(total, for: filter, ttl: Self.totalsTTL)
-        return (items, total)
     }
 
-    /// How stale a total may be after another replica's change; this replica's own
-    /// changes clear the totals at once.
-    static let totalsTTL: Duration = .seconds(5)
+    /// How many users match the filter.
+    func count(_ filter: Filter) async throws -> Int {
+        try await apply(filter, to: sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from("users"))
+            .first(decodingColumn: "count", as: Int.self) ?? 0
+    }
 
     /// Rows of ``columns``. On PostgreSQL they are read by position through PostgresNIO:
     /// SQLKit's decoding by column name took a third of the users list's CPU.

@@ -8,8 +8,10 @@ struct UsersController {
     let access: AccessControl
     let hasher: PasswordHasher
     let settings: Settings
-    /// Totals of the list, by filter.
+    /// Totals of the list, by filter: counting every row costs more than the page itself.
+    /// Kept for ``totalsTTL`` (another replica's changes); this replica's changes clear them.
     private let totals = ExpiringMap<UserQueries.Filter, Int>(maxEntries: 1_000)
+    static let totalsTTL: Duration = .seconds(5)
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
@@ -64,7 +66,15 @@ struct UsersController {
             guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
             filter.status = value
         }
-        let (items, total) = try await UserQueries(sql: database.sql).page(filter, page, totals: totals)
+        let queries = UserQueries(sql: database.sql)
+        let items = try await queries.page(filter, page)
+        let total: Int
+        if let known = totals[filter] {
+            total = known
+        } else {
+            total = try await queries.count(filter)
+            totals.set(total, for: filter, ttl: Self.totalsTTL)
+        }
         return .json(JSONWriter.encode(Page(items: items, total: total, request: page), capacity: 512 * items.count + 64))
     }
 

@@ -13,7 +13,6 @@ struct UsageContext: Sendable {
 /// A configuration as calls use it: the key decrypted, immutable, shared between requests.
 struct ActiveModel: Sendable {
     let id: UUID
-    let name: String
     let configuration: ProviderConfiguration
     let temperature: Double?
     let maxTokens: Int?
@@ -21,7 +20,6 @@ struct ActiveModel: Sendable {
 
     init(_ config: ModelConfig, secrets: SecretBox) throws {
         id = try config.requireID()
-        name = config.name
         configuration = try config.providerConfiguration(secrets: secrets)
         temperature = config.temperature
         maxTokens = config.maxTokens
