@@ -41,9 +41,11 @@ struct AppServices: @unchecked Sendable {
             redis: redis,
             logger: logger
         )
-        hasher = PasswordHasher(cost: settings.bcryptCost, pool: PasswordHasher.makePool())
-        let tokens = await TokenService(secret: settings.secretKey, cache: cache, accessLifetime: settings.accessTokenLifetime,
-                                        refreshLifetime: settings.refreshTokenLifetime)
+        hasher = PasswordHasher(cost: settings.bcryptCost)
+        let tokens = await TokenService(secret: settings.secretKey, cache: cache, revocations: RevocationStore(database: database),
+                                        accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
+        // A cache that was unreachable lost the revocations written meanwhile.
+        cache.onRecovery { try? await tokens.republishRevocations() }
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
         gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger)
         tools = ToolRegistry.builtIn(settings: settings)
@@ -90,7 +92,7 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     let routeTable = RouteTableBox()
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache)).register(on: router)
+    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsToken: settings.metricsToken).register(on: router)
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
     let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
     AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)
@@ -99,7 +101,7 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     MenusController(database: database, access: access).register(on: api)
     DepartmentsController(database: database).register(on: api)
     AuditController(database: database).register(on: api)
-    SystemSettingsController(database: database).register(on: api)
+    SystemSettingsController(database: database, secrets: SecretBox(settings: settings)).register(on: api)
     ModelsController(database: database, gateway: gateway).register(on: api)
     UsageController(database: database).register(on: api)
     AgentsController(database: database, gateway: gateway, tools: tools).register(on: api)

@@ -30,6 +30,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         guard range.contains(value) else { throw validation(field: field, "must be from \(range.lowerBound) to \(range.upperBound)") }
         return value
     }
+    static func payloadTooLarge(limit: Int) -> APIError {
+        .init(.contentTooLarge, code: "payload_too_large", message: "the request body is larger than MAX_BODY_SIZE (\(limit) bytes)")
+    }
     public static let `internal` = APIError(.internalServerError, code: "internal_error", message: "an unexpected error occurred")
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

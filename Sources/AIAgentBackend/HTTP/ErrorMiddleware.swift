@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import Synchronization
 import Logging
 
@@ -14,6 +15,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try APIError.payloadTooLarge(limit: context.maxUploadSize).response(from: request, context: context)
         } catch let error as HTTPError {
             return try translate(error, request: request).response(from: request, context: context)
         } catch {

@@ -30,13 +30,13 @@ struct RequestObservationMiddleware: RouterMiddleware {
 
         var response: Response
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
-            response = try APIError(.contentTooLarge, code: "payload_too_large", message: "the request body is larger than MAX_BODY_SIZE (\(maxBodySize) bytes)")
-                .response(from: request, context: context)
+            response = try APIError.payloadTooLarge(limit: maxBodySize).response(from: request, context: context)
         } else {
             // ErrorMiddleware sits inside, so errors arrive here as responses.
             response = try await next(request, context)
         }
         response.headers[.requestID] = requestID
+        for field in Self.securityHeaders where response.headers[field.name] == nil { response.headers.append(field) }
 
         let elapsed = ContinuousClock.now - start
         let route = Self.routeLabel(context.endpointPath)
@@ -55,6 +55,15 @@ struct RequestObservationMiddleware: RouterMiddleware {
         }
         return response
     }
+
+    /// On every response: no content sniffing, no referrer leaking paths and tokens in
+    /// query strings, and no framing (clickjacking) unless a route says otherwise.
+    static let securityHeaders: [HTTPField] = [
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .referrerPolicy, value: "no-referrer"),
+        HTTPField(name: .xFrameOptions, value: "DENY"),
+        HTTPField(name: .contentSecurityPolicy, value: "frame-ancestors 'none'"),
+    ]
 
     /// The template as registered (`/users/:id`; Hummingbird describes it as `/users/{id}`).
     /// Unmatched requests, which Hummingbird marks "NotFound", share one label.
@@ -75,6 +84,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
 }
 
 /// `http_requests_total` and `http_request_duration_seconds`, one metric object per

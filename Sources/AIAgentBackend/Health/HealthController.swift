@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Metrics
@@ -8,6 +9,7 @@ import Synchronization
 /// (liveness) answers while the process runs. `GET /metrics` for Prometheus.
 struct HealthController {
     let probe: HealthProbe
+    let metricsToken: String?
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/health", use: health)
@@ -28,8 +30,17 @@ struct HealthController {
         )
     }
 
+    /// With `METRICS_TOKEN` set, Prometheus presents it as a bearer token.
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
-        Response(
+        if let token = metricsToken {
+            let presented = request.headers[.authorization].flatMap(AccessControl.bearerToken) ?? ""
+            guard SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(token.utf8)) else {
+                var error = AuthError.missingToken.apiError
+                error.message = "the metrics need the bearer token of METRICS_TOKEN"
+                throw error
+            }
+        }
+        return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: AppMetrics.render()))

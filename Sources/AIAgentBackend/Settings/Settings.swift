@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     public var maxBodySize = 10 * 1024 * 1024
     public var autoMigrate = true
     public var enableMetrics = true
+    /// When set, `/metrics` answers only requests bearing this token.
+    public var metricsToken: String?
     /// Bounded wait for in-flight requests on SIGTERM/SIGINT.
     public var shutdownTimeout: Duration = .seconds(30)
     public var accessTokenLifetime: Duration = .seconds(30 * 60)
@@ -110,6 +112,7 @@ public struct Settings: Sendable {
         }
         autoMigrate = try reader.bool("AUTO_MIGRATE", default: autoMigrate)
         enableMetrics = try reader.bool("ENABLE_METRICS", default: enableMetrics)
+        metricsToken = reader.optionalString("METRICS_TOKEN")
         shutdownTimeout = try reader.seconds("SHUTDOWN_TIMEOUT", default: shutdownTimeout)
         accessTokenLifetime = .seconds(60 * (try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, in: 1...1440)))
         refreshTokenLifetime = .seconds(86_400 * (try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, in: 1...365)))

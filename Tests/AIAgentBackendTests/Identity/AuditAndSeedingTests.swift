@@ -35,7 +35,7 @@ import Testing
             try await client.call(.get, "/api/v1/audit-logs?action=login", token: admin) { response in
                 let items = try #require(try response.json()["items"]?.array)
                 #expect(items.count == 1)
-                #expect(items.first?["summary"]?.string?.contains(TestDatabases.adminPassword) == false)
+                #expect(items.first?["summary"] == nil, "what was typed into a login form is never kept")
             }
             try await client.call(.get, "/api/v1/audit-logs?from=yesterday", token: admin) { #expect($0.status == .unprocessableContent) }
         }
@@ -56,7 +56,7 @@ import Testing
         let settings = try await TestDatabases.settings(.postgres)
         try await withDatabase(settings) { database in
             try await Migrator(database: database, logger: TestDatabases.logger).upgrade()
-            let hasher = PasswordHasher(cost: 4, pool: PasswordHasher.makePool())
+            let hasher = PasswordHasher(cost: 4)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<3 {
                     group.addTask {

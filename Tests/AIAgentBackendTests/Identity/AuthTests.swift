@@ -175,9 +175,13 @@ import TestSupport
             try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"short"}"#) {
                 #expect($0.status == .unprocessableContent)
             }
-            try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"new-password-2"}"#) {
-                #expect($0.status == .noContent)
+            let renewed = try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"new-password-2"}"#) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-store")
+                return try response.json(TokenPair.self)
             }
+            try await client.call(.get, "/api/v1/auth/me", token: token) { #expect($0.status == .unauthorized, "the old session ended") }
+            try await client.call(.get, "/api/v1/auth/me", token: renewed.accessToken) { #expect($0.status == .ok, "the new one works") }
             _ = try await client.login("tess", "new-password-2")
         }
     }

@@ -9,6 +9,7 @@ public enum Revisions {
         CreateAgents(),
         CreateChat(),
         AddModelContextTokens(),
+        SecurityHardening(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -219,3 +219,11 @@ struct AgentsController {
         if let isActive = input.isActive { agent.isActive = isActive }
     }
 }
+
+extension AgentsController.AgentInput: LongTextInput {
+    static let maxLengths = ["description": 2_000, "system_prompt": 32_000]
+}
+
+extension AgentsController.RunInput: LongTextInput {
+    static let maxLengths = ["input": 32_000]
+}

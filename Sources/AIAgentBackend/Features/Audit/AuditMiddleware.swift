@@ -3,9 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Writes an audit record for every mutating `/api/v1` request, successful or not.
-/// Secrets in the body are masked; a failure to write is logged and never fails the request.
+/// Secrets in the body are masked (`Redaction`), auth bodies are not kept at all; a failure to write is logged and never fails the request.
 /// The record is written once the response has been sent (a streamed answer included), so
 /// that it never delays the response, and its duration covers the whole exchange.
 struct AuditMiddleware: RouterMiddleware {
@@ -20,7 +21,15 @@ struct AuditMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         var request = request
         var context = context
-        let body = try? await request.collectBody(upTo: context.maxUploadSize)
+        let body: ByteBuffer?
+        do {
+            body = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) found too large while it was read.
+            throw APIError.payloadTooLarge(limit: context.maxUploadSize)
+        } catch {
+            body = nil
+        }
         let trail = AuditTrail()
         context.audit = trail
         let status: Int
@@ -61,7 +70,9 @@ struct AuditMiddleware: RouterMiddleware {
         log.ip = trustedProxies.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
         log.userAgent = request.headers[.userAgent].map { String($0.prefix(500)) }
         log.durationMs = (ContinuousClock.now - start).secondsDouble * 1000
-        log.summary = body.flatMap { Redaction.summary(of: $0, limit: Self.summaryLimit) }
+        // Credentials typed into the wrong field of a login are still credentials: the
+        // record of an auth request says what happened, never what was typed.
+        log.summary = resourceType == "auth" ? nil : body.flatMap { Redaction.summary(of: $0, limit: Self.summaryLimit) }
         log.createdAt = Date()
         do {
             try await log.create(on: database.database)
@@ -91,40 +102,6 @@ struct AuditMiddleware: RouterMiddleware {
         let values = path.split(separator: "/")
         guard templates.count == values.count else { return nil }
         return zip(templates, values).first { $0.0.hasPrefix(":") }.map { String($0.1) }
-    }
-}
-
-/// Masks secrets in request bodies before they are stored or logged.
-enum Redaction {
-    static let secretKeyFragments = ["password", "token", "secret", "api_key", "apikey", "authorization", "credential"]
-
-    static func isSecret(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        return secretKeyFragments.contains { lowered.contains($0) }
-    }
-
-    static func summary(of body: ByteBuffer, limit: Int) -> String? {
-        guard body.readableBytes > 0 else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed]) else {
-            return "(\(body.readableBytes) bytes, not JSON)"
-        }
-        let masked = mask(object)
-        guard let data = try? JSONSerialization.data(withJSONObject: masked, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        return text.count > limit ? String(text.prefix(limit)) + "…" : text
-    }
-
-    static func mask(_ value: Any) -> Any {
-        switch value {
-        case let object as [String: Any]:
-            return object.reduce(into: [String: Any]()) { result, entry in
-                result[entry.key] = isSecret(entry.key) ? "***" : mask(entry.value)
-            }
-        case let array as [Any]:
-            return array.map(mask)
-        default:
-            return value
-        }
     }
 }
 

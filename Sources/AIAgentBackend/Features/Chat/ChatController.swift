@@ -311,3 +311,7 @@ extension Optional {
         return try await transform(value)
     }
 }
+
+extension ChatController.MessageInput: LongTextInput {
+    static let maxLengths = ["content": 32_000]
+}

@@ -48,8 +48,16 @@ struct Principal: Codable, Sendable {
     /// New on every load from the database: whatever is derived from a principal can be
     /// kept for as long as its revision is the current one.
     let revision: UUID
+    /// Tokens issued before this are refused: every session ended by a password change or reset.
+    let sessionsValidAfter: Date?
     /// The verified access token, for logout.
     var claims: TokenClaims?
+
+    /// Whether a token of this user, otherwise valid, still belongs to a live session.
+    func accepts(_ claims: TokenClaims) -> Bool {
+        guard let sessionsValidAfter else { return true }
+        return claims.iat.value >= sessionsValidAfter
+    }
 
     func allows(_ access: Access) -> Bool {
         switch access {
@@ -98,6 +106,7 @@ final class AccessControl: Sendable {
         do {
             let claims = try await tokens.verify(token, as: .access)
             var principal = try await principal(for: claims.userID!)
+            guard principal.accepts(claims) else { throw AuthError.revokedToken }
             principal.claims = claims
             guard principal.allows(access) else {
                 throw APIError(.forbidden, code: "forbidden", message: "this action needs the permission '\(access)'")
@@ -156,7 +165,7 @@ final class AccessControl: Sendable {
         let roleCodes = roles.map(\.code).sorted()
         return Principal(userID: try user.requireID(), username: user.username, isSuperuser: user.isSuperuser,
                          roles: roleCodes, permissions: Set(permissions), profile: try UserResponse(user, roles: roleCodes),
-                         revision: UUID())
+                         revision: UUID(), sessionsValidAfter: user.sessionsValidAfter)
     }
 
     func forget(_ userID: UUID) async throws {

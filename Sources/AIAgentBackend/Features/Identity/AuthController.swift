@@ -10,7 +10,7 @@ struct AuthController {
     let hasher: PasswordHasher
     let cache: any Cache
     let settings: Settings
-    static let throttleWindow: Duration = .seconds(15 * 60)
+    var throttle: AttemptThrottle { AttemptThrottle(cache: cache) }
     private let profileBodies = ExpiringMap<UUID, (revision: UUID, body: ByteBuffer)>()
 
     func register(on routes: SecuredRoutes) {
@@ -28,9 +28,10 @@ struct AuthController {
         let password: String
     }
 
-    struct RefreshRequest: Decodable {
+    struct RefreshRequest: Decodable, LongTextInput {
         let refreshToken: String
         enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+        static let maxLengths = ["refresh_token": 2_000]
     }
 
     struct PasswordChange: Decodable {
@@ -42,16 +43,25 @@ struct AuthController {
         }
     }
 
-    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+    /// Three counters, each counted before the password is checked: this username from this
+    /// address (`LOGIN_MAX_ATTEMPTS`), and four times as many for the username from every
+    /// address (distributed guessing) and for the address with every username (spraying).
+    func loginCounters(username: String, client: String) -> [AttemptThrottle.Counter] {
+        let limit = settings.loginMaxAttempts
+        return [
+            AttemptThrottle.counter("login", [username, client], limit: limit),
+            AttemptThrottle.counter("login-user", [username], limit: 4 * limit),
+            AttemptThrottle.counter("login-client", [client], limit: 4 * limit),
+        ]
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
         let client = access.trustedProxies.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor]) ?? "unknown"
-        let throttleKey = "auth:login-failures:\(input.username.lowercased()):\(client)"
-        if let failures = try await cache.getJSON(throttleKey, as: Int.self), failures >= settings.loginMaxAttempts {
-            var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again later")
-            error.headers[.retryAfter] = String(Self.throttleWindow.components.seconds)
-            throw error
-        }
-        let user = try await User.query(on: database.database).filter(\.$username == input.username).first()
+        let username = input.username.lowercased()
+        let counters = loginCounters(username: username, client: client)
+        try await throttle.admit(counters)
+        let user = try await User.query(on: database.database).filter(\.$username == username).first()
         let passwordMatches: Bool
         if let user {
             passwordMatches = try await hasher.verify(input.password, hash: user.passwordHash)
@@ -61,27 +71,39 @@ struct AuthController {
         }
         // One message for every failure, so the answer does not reveal which accounts exist.
         guard let user, passwordMatches, user.status == .active else {
-            _ = try await cache.increment(throttleKey, by: 1, ttlOnCreate: Self.throttleWindow)
             throw APIError(.unauthorized, code: "invalid_credentials", message: "invalid username or password")
         }
-        _ = try await cache.delete(throttleKey)
+        try await throttle.reset(counters[0])
+        try await throttle.reset(counters[1])
+        try await throttle.refund(counters[2])
         user.lastLoginAt = Date()
         try await user.save(on: database.database)
         try await access.forget(try user.requireID())
         let principal = try await access.principal(for: try user.requireID())
         context.audit?.principal = principal
-        return try await access.tokens.issuePair(userID: principal.userID)
+        return try Self.tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
     }
 
-    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         do {
+            // Rotation first, so a replayed token revokes its session whatever else holds.
             let (claims, pair) = try await access.tokens.rotate(input.refreshToken)
-            context.audit?.principal = try await access.principal(for: claims.userID!)
-            return pair
+            let principal = try await access.principal(for: claims.userID!)
+            guard principal.accepts(claims) else { throw AuthError.revokedToken }
+            context.audit?.principal = principal
+            return try Self.tokenResponse(pair)
         } catch let error as AuthError {
             throw error.apiError
         }
+    }
+
+    /// Tokens are never stored by a browser cache or a proxy.
+    static func tokenResponse(_ pair: TokenPair) throws -> Response {
+        var response = Response.json(ByteBuffer(bytes: try JSONCoding.encoder.encode(pair)))
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.pragma] = "no-cache"
+        return response
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -134,30 +156,43 @@ struct AuthController {
         return MenuNode.tree(visible.filter { $0.type != .button && !$0.hidden })
     }
 
+    /// Throttled like a login (the old password is a guess too). Every session of the user
+    /// ends, this one included; the answer carries the tokens of a new one.
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let input = try await request.decodeJSON(as: PasswordChange.self, context: context)
+        let counter = AttemptThrottle.counter("password", [principal.userID.uuidString], limit: settings.loginMaxAttempts)
+        try await throttle.admit([counter])
         guard let user = try await User.find(principal.userID, on: database.database) else { throw AuthError.inactiveUser.apiError }
         guard try await hasher.verify(input.oldPassword, hash: user.passwordHash) else {
             throw APIError.validation(field: "old_password", "is not the current password")
         }
-        try PasswordPolicy(minLength: settings.passwordMinLength).check(input.newPassword, field: "new_password")
+        try await throttle.reset(counter)
+        try PasswordPolicy(minLength: settings.passwordMinLength).check(input.newPassword, username: user.username, field: "new_password")
         user.passwordHash = try await hasher.hash(input.newPassword)
+        user.sessionsValidAfter = Date()
         try await user.save(on: database.database)
         try await access.forget(principal.userID)
-        return Response(status: .noContent)
+        return try Self.tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
     }
 }
 
+/// What a new password must be: long enough, not the username, not a well-known password.
 struct PasswordPolicy {
     let minLength: Int
+    static let maxLength = 128
 
-    func check(_ password: String, field: String) throws {
+    func check(_ password: String, username: String, field: String) throws {
         guard password.count >= minLength else { throw APIError.validation(field: field, "must be at least \(minLength) characters") }
-        guard password.count <= 128 else { throw APIError.validation(field: field, "must be at most 128 characters") }
+        guard password.count <= Self.maxLength else { throw APIError.validation(field: field, "must be at most \(Self.maxLength) characters") }
+        let lowered = password.lowercased()
+        guard lowered != username.lowercased() else { throw APIError.validation(field: field, "must not be the username") }
+        guard !CommonPasswords.all.contains(lowered) else {
+            throw APIError.validation(field: field, "is on the list of commonly used passwords; choose another")
+        }
     }
 }
 
 extension HTTPField.Name {
-    static let retryAfter = HTTPField.Name("Retry-After")!
+    static let pragma = HTTPField.Name("Pragma")!
 }

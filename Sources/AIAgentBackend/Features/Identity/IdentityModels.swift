@@ -19,6 +19,8 @@ final class User: Model, @unchecked Sendable {
     @Enum(key: "status") var status: UserStatus
     @Field(key: "is_superuser") var isSuperuser: Bool
     @OptionalField(key: "last_login_at") var lastLoginAt: Date?
+    /// Tokens issued before this moment are refused (a password change or reset ends every session).
+    @OptionalField(key: "sessions_valid_after") var sessionsValidAfter: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?

@@ -1,27 +1,33 @@
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// bcrypt on a thread pool of its own: a login storm queues there instead of stalling
-/// the event loops or the SQLite driver's threads.
+/// the event loops or the SQLite driver's threads. The queue is bounded, so a burst is
+/// answered 503 at once rather than queueing minutes of hashing.
 struct PasswordHasher: Sendable {
     let cost: Int
     let pool: NIOThreadPool
+    /// Hashes running or waiting; at most ``maxQueued``.
+    private let pending: SharedCounter
+    let maxQueued: Int
 
-    /// One thread per two cores leaves the rest of the machine to the other requests.
-    static func makePool() -> NIOThreadPool {
-        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
+    init(cost: Int, threads: Int = max(1, System.coreCount / 2), queuedPerThread: Int = 8) {
+        self.cost = cost
+        pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
-        return pool
+        pending = SharedCounter()
+        maxQueued = threads * queuedPerThread
     }
 
     func hash(_ password: String) async throws -> String {
         let cost = UInt8(self.cost)
-        return try await pool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await run { Bcrypt.hash(password, cost: cost) }
     }
 
     func verify(_ password: String, hash: String) async throws -> Bool {
-        try await pool.runIfActive { Bcrypt.verify(password, hash: hash) }
+        try await run { Bcrypt.verify(password, hash: hash) }
     }
 
     /// Verifies against a throwaway hash so an unknown username costs as much time as a known one.
@@ -29,5 +35,29 @@ struct PasswordHasher: Sendable {
         _ = try await verify(password, hash: Self.decoyHash)
     }
 
+    private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        guard pending.increment(ifBelow: maxQueued) else {
+            var error = APIError(.serviceUnavailable, code: "busy", message: "too many password checks at once; try again shortly")
+            error.headers[.retryAfter] = "1"
+            throw error
+        }
+        defer { pending.decrement() }
+        return try await pool.runIfActive(work)
+    }
+
     private static let decoyHash = "$2b$12$C6UzMDM.H6dfI/f/IKxGhuJ1ywQv5b2vR6xk6eS8dJ6yQnL4oT7a."
+}
+
+final class SharedCounter: Sendable {
+    private let value = Mutex(0)
+
+    func increment(ifBelow limit: Int) -> Bool {
+        value.withLock { value in
+            guard value < limit else { return false }
+            value += 1
+            return true
+        }
+    }
+
+    func decrement() { value.withLock { $0 -= 1 } }
 }

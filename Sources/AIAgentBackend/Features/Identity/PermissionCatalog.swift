@@ -75,6 +75,7 @@ enum PermissionCatalog {
             return ["endpoint", "testcase", "testrun", "report", "dashboard", "chat", "knowledge"].contains(resource)
                 || ["model:read", "model:test", "agent:read", "agent:run"].contains(code)
         }),
-        ("viewer", "Viewer", "Read only", { code in code.hasSuffix(":read") }),
+        // The audit log records who did what from where: not for a read-only role by default.
+        ("viewer", "Viewer", "Read only", { code in code.hasSuffix(":read") && code != "audit:read" }),
     ]
 }

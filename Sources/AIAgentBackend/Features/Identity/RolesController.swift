@@ -109,3 +109,7 @@ struct RolesController {
         return role
     }
 }
+
+extension RolesController.RoleInput: LongTextInput {
+    static let maxLengths = ["description": 500]
+}

@@ -37,12 +37,14 @@ struct TokenPair: Codable, ResponseEncodable {
     }
 }
 
-/// Issues, verifies, rotates and revokes tokens. Revocations live in the cache with a
-/// TTL of the token's remaining life, so a logout on one replica holds on all of them:
-/// on this replica at once, on the others within ``sessionCheckInterval``.
+/// Issues, verifies, rotates and revokes tokens. A revoked session is written to the
+/// database first (``RevocationStore``, which this replica checks in memory), then to the
+/// shared cache with a TTL of the session's remaining life, so a logout on one replica
+/// holds on the others within ``sessionCheckInterval``, and across restarts.
 struct TokenService: Sendable {
     let keys: JWTKeyCollection
     let cache: any Cache
+    let revocations: RevocationStore
     let accessLifetime: Duration
     let refreshLifetime: Duration
     /// How long a session found unrevoked in the shared cache is taken as such without asking
@@ -51,14 +53,12 @@ struct TokenService: Sendable {
     /// A token's signature and claims never change, so each is verified and decoded once.
     private let verifiedTokens = ExpiringMap<String, TokenClaims>()
     private let liveSessions = ExpiringMap<String, Bool>()
-    /// Sessions revoked here, checked first: a check that read the shared cache just before
-    /// the revocation cannot mark the session live again.
-    private let revokedHere = ExpiringMap<String, Bool>()
 
-    init(secret: String, cache: any Cache, accessLifetime: Duration, refreshLifetime: Duration) async {
+    init(secret: String, cache: any Cache, revocations: RevocationStore, accessLifetime: Duration, refreshLifetime: Duration) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.cache = cache
+        self.revocations = revocations
         self.accessLifetime = accessLifetime
         self.refreshLifetime = refreshLifetime
     }
@@ -105,7 +105,9 @@ struct TokenService: Sendable {
     }
 
     private func isRevoked(session family: String) async throws -> Bool {
-        if revokedHere[family] != nil { return true }
+        // Checked first: a check that read the shared cache just before a revocation here
+        // cannot mark the session live again.
+        if try await revocations.contains(family) { return true }
         if liveSessions[family] != nil { return false }
         if try await cache.exists(Self.familyKey(family)) { return true }
         liveSessions.set(true, for: family, ttl: Self.sessionCheckInterval)
@@ -138,12 +140,24 @@ struct TokenService: Sendable {
         try await revokeSession(claims.fam)
     }
 
+    /// Durable when it returns: the database holds the revocation, whatever the cache does.
     func revokeSession(_ family: String) async throws {
-        revokedHere.set(true, for: family, ttl: Self.sessionCheckInterval * 10)
-        liveSessions.remove(family)
         // Refresh tokens are the longest-lived tokens of a session.
-        try await cache.set(Self.familyKey(family), Array("revoked".utf8), ttl: refreshLifetime)
+        try await revocations.revoke(family, until: Date().addingTimeInterval(refreshLifetime.secondsDouble))
+        liveSessions.remove(family)
+        try await cache.set(Self.familyKey(family), Self.revokedMark, ttl: refreshLifetime)
     }
+
+    /// Copies every revocation this replica knows into the shared cache, which may have
+    /// lost those written while it was unreachable (see `FailoverCache.onRecovery`).
+    func republishRevocations() async throws {
+        for (family, expiry) in revocations.unexpired() {
+            let ttl = Duration.seconds(max(1, Int(expiry.timeIntervalSinceNow.rounded(.up))))
+            try await cache.set(Self.familyKey(family), Self.revokedMark, ttl: ttl)
+        }
+    }
+
+    private static let revokedMark = Array("revoked".utf8)
 
     private func remaining(_ claims: TokenClaims) -> Duration {
         .seconds(max(1, Int(claims.exp.value.timeIntervalSinceNow.rounded(.up))))

@@ -88,7 +88,7 @@ struct UsersController {
         guard let username = input.username else { throw APIError.validation(field: "username", "is required") }
         guard let password = input.password else { throw APIError.validation(field: "password", "is required") }
         try Self.validateUsername(username)
-        try PasswordPolicy(minLength: settings.passwordMinLength).check(password, field: "password")
+        try PasswordPolicy(minLength: settings.passwordMinLength).check(password, username: username, field: "password")
         if try await User.query(on: database.database).withDeleted().filter(\.$username == username).count() > 0 {
             throw APIError.conflict("the username '\(username)' is taken")
         }
@@ -133,8 +133,9 @@ struct UsersController {
     @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try await find(context)
         let input = try await request.decodeJSON(as: PasswordReset.self, context: context)
-        try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, field: "password")
+        try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, username: user.username, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
+        user.sessionsValidAfter = Date()  // a reset ends every session of the account
         try await user.save(on: database.database)
         try await changed(user)
         return Response(status: .noContent)
@@ -218,4 +219,8 @@ struct UsersController {
         guard value.count <= max else { throw APIError.validation(field: field, "must be at most \(max) characters") }
         return value.isEmpty ? nil : value
     }
+}
+
+extension UsersController.UserInput: LongTextInput {
+    static let maxLengths = ["avatar_url": 2_000]
 }

@@ -163,3 +163,7 @@ struct ModelsController {
         if let isActive = input.isActive { config.isActive = isActive }
     }
 }
+
+extension ModelsController.ModelInput: LongTextInput {
+    static let maxLengths = ["base_url": 2_000, "api_key": 1_000]
+}

@@ -2,9 +2,11 @@ import FluentKit
 import Foundation
 import Hummingbird
 
-/// `/api/v1/system/settings`: read and change the platform's run-time settings.
+/// `/api/v1/system/settings`: read and change the platform's run-time settings. Secret
+/// values are sealed at rest and masked in every answer.
 struct SystemSettingsController {
     let database: DatabaseService
+    let secrets: SecretBox
 
     func register(on routes: SecuredRoutes) {
         let settings = routes.group("system/settings")
@@ -36,13 +38,14 @@ struct SystemSettingsController {
             throw APIError.validation(field: "key", "use lower-case letters, digits, '_' and '.', starting with a letter (at most 100)")
         }
         let update = try await request.decodeJSON(as: SystemSettingUpdate.self, context: context)
-        guard update.value.count <= 10_000 else { throw APIError.validation(field: "value", "must be at most 10000 characters") }
-        let setting = try await SystemSetting.find(key, on: database.database) ?? {
+        let existing = try await SystemSetting.find(key, on: database.database)
+        let setting = existing ?? {
             let setting = SystemSetting()
             setting.id = key
             return setting
         }()
-        setting.value = update.value
+        setting.isSecret = update.isSecret ?? existing?.isSecret ?? Redaction.isSecret(key)
+        setting.value = setting.isSecret ? try secrets.seal(update.value) : update.value
         setting.description = update.description
         setting.updatedAt = Date()
         try await setting.save(on: database.database)

@@ -22,6 +22,7 @@ public final class FailoverCache: Cache {
     private let logger: Logger
     private let metrics: CacheMetrics
     private let maxMissedKeys: Int
+    private let recoveryActions = CacheLocked<[@Sendable () async -> Void]>([])
 
     /// With `redis` nil (`REDIS_ENABLED=false`) the cache runs on memory only.
     public init(
@@ -159,6 +160,13 @@ public final class FailoverCache: Cache {
         _ = try? await memory.clear(prefix: "")
         metrics.backend.record(1)
         logger.notice("Cache back on Redis")
+        for action in recoveryActions.withLock({ $0 }) { await action() }
+    }
+
+    /// Runs `action` each time the cache switches back to Redis, for owners of entries that
+    /// must outlive an outage (written meanwhile to memory only, then invalidated in Redis).
+    public func onRecovery(_ action: @escaping @Sendable () async -> Void) {
+        recoveryActions.withLock { $0.append(action) }
     }
 
     private func perform<Result>(
