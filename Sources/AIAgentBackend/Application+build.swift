@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Hummingbird
 import Logging
 import Metrics
@@ -45,7 +46,8 @@ struct AppServices: @unchecked Sendable {
         let tokens = await TokenService(secret: settings.secretKey, cache: cache, accessLifetime: settings.accessTokenLifetime,
                                         refreshLifetime: settings.refreshTokenLifetime)
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
-        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger)
+        // Created last: an HTTP client must be shut down, which only the running application does.
+        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient())
         tools = ToolRegistry.builtIn(settings: settings)
         router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
     }
@@ -65,7 +67,8 @@ struct AppServices: @unchecked Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
-        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher))
+        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher),
+                        HTTPClientLifecycle(client: gateway.httpClient))
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
             logger.info("starting", metadata: [
@@ -131,6 +134,16 @@ struct HasherLifecycle: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await hasher.pool.shutdownGracefully()
+    }
+}
+
+/// Shuts an HTTP client down once the HTTP server has drained.
+struct HTTPClientLifecycle: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 
