@@ -23,6 +23,7 @@ struct AppServices: @unchecked Sendable {
     let access: AccessControl
     let gateway: LLMGateway
     let tools: ToolRegistry
+    let agentEgress: EgressClient
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
@@ -48,7 +49,9 @@ struct AppServices: @unchecked Sendable {
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
         // Created last: an HTTP client must be shut down, which only the running application does.
         gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient())
-        tools = ToolRegistry.builtIn(settings: settings)
+        agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
+                                                        internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
+        tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
     }
 
@@ -68,7 +71,7 @@ struct AppServices: @unchecked Sendable {
             logger: logger
         )
         app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher),
-                        HTTPClientLifecycle(client: gateway.httpClient))
+                        HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
             logger.info("starting", metadata: [
