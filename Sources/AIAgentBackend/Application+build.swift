@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Hummingbird
 import Logging
 import Metrics
@@ -22,6 +23,7 @@ struct AppServices: @unchecked Sendable {
     let access: AccessControl
     let gateway: LLMGateway
     let tools: ToolRegistry
+    let agentEgress: EgressClient
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
@@ -47,8 +49,11 @@ struct AppServices: @unchecked Sendable {
         // A cache that was unreachable lost the revocations written meanwhile.
         cache.onRecovery { try? await tokens.republishRevocations() }
         access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
-        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger)
-        tools = ToolRegistry.builtIn(settings: settings)
+        // Created last: an HTTP client must be shut down, which only the running application does.
+        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient())
+        agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
+                                                        internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
+        tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
     }
 
@@ -67,7 +72,8 @@ struct AppServices: @unchecked Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
-        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher))
+        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher),
+                        HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
             logger.info("starting", metadata: [
@@ -133,6 +139,16 @@ struct HasherLifecycle: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await hasher.pool.shutdownGracefully()
+    }
+}
+
+/// Shuts an HTTP client down once the HTTP server has drained.
+struct HTTPClientLifecycle: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 

@@ -49,7 +49,9 @@ public struct Settings: Sendable {
     public var adminPassword: String?
     /// 32 bytes that encrypt model API keys at rest; derived from `secretKey` when unset.
     public var encryptionKey: Data?
-    /// Hosts the agents' `http_request` tool may call; empty allows every host.
+    /// Host names, IP addresses and CIDR ranges the agents' `http_request` tool may call; empty
+    /// allows every host. Internal addresses (loopback, link-local, metadata...) stay refused
+    /// unless their address or a range holding it is listed (see `EgressPolicy`).
     public var agentHTTPAllowlist: [String] = []
     public var agentHTTPTimeout: Duration = .seconds(15)
     /// Estimated tokens (characters / 4) of chat history sent to the model, system prompt included.
@@ -129,8 +131,12 @@ public struct Settings: Sendable {
             guard let key = Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)), key.count == 32 else { throw SettingsReader.Invalid() }
             return key
         }
-        agentHTTPAllowlist = reader.string("AGENT_HTTP_ALLOWLIST", default: "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        agentHTTPAllowlist = try reader.parsed("AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist,
+                                               accepts: "comma-separated host names, IP addresses or CIDR ranges") {
+            let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            guard entries.allSatisfy(EgressPolicy.isValidEntry) else { throw SettingsReader.Invalid() }
+            return entries
+        }
         agentHTTPTimeout = try reader.seconds("AGENT_HTTP_TIMEOUT", default: agentHTTPTimeout)
         chatContextTokens = try reader.integer("CHAT_CONTEXT_TOKENS", default: chatContextTokens, in: 256...2_000_000)
         try validateForEnvironment()

@@ -7,7 +7,8 @@ import Testing
 @Suite struct AgentsTests {
     @Test(arguments: [ProviderConfiguration.Kind.openai, .anthropic])
     func agentCallsHTTPToolAndRunIsStored(_ kind: ProviderConfiguration.Kind) async throws {
-        let settings = try await aiSettings()
+        var settings = try await aiSettings()
+        settings.agentHTTPAllowlist = ["127.0.0.1"]  // loopback is refused unless listed
         try await FakeLLMProvider.with { fake in
             try await FakeLLMProvider.with { target in
                 try await withServices(settings) { _, client in

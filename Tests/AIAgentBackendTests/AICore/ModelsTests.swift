@@ -120,6 +120,67 @@ import Testing
         }
     }
 
+    /// A `model:update` holder pointing the configuration at their own listener must not
+    /// receive the stored key there.
+    @Test(arguments: [ProviderConfiguration.Kind.openai, .anthropic])
+    func changingBaseURLDropsTheStoredKey(_ kind: ProviderConfiguration.Kind) async throws {
+        let settings = try await aiSettings()
+        try await FakeLLMProvider.with { provider in
+            try await FakeLLMProvider.with(host: "127.0.0.2") { listener in
+                try await withServices(settings) { _, client in
+                    let token = try await client.login().accessToken
+                    let id = try await client.createModel(provider, kind: kind, apiKey: Self.secretKey, token: token)
+                    // Another field, or the same base URL again, keeps the key.
+                    let same = try await client.call(.put, "/api/v1/models/\(id)", token: token,
+                                                     json: jsonText(["temperature": 0.5, "base_url": provider.baseURL])) { try $0.json() }
+                    #expect(same["api_key"]?.string == SecretBox.mask(Self.secretKey))
+
+                    let moved = try await client.call(.put, "/api/v1/models/\(id)", token: token, json: jsonText(["base_url": listener.baseURL])) {
+                        #expect($0.status == .ok)
+                        return try $0.json()
+                    }
+                    #expect(moved["api_key"] == nil)
+                    listener.enqueue(Wire.completion(kind, text: "pong"))
+                    try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { #expect($0.status == .ok) }
+                    #expect(listener.requests.count == 1)
+                    #expect(listener.requests.allSatisfy { request in
+                        !request.headers.contains { $0.value.contains(Self.secretKey) } && !String(decoding: request.body, as: UTF8.self).contains(Self.secretKey)
+                    })
+
+                    // Supplying the key in the same request moves it along.
+                    let newKey = "sk-moved-key-0123456789wxyz"
+                    let rekeyed = try await client.call(.put, "/api/v1/models/\(id)", token: token,
+                                                        json: jsonText(["base_url": provider.baseURL, "api_key": newKey])) { try $0.json() }
+                    #expect(rekeyed["api_key"]?.string == SecretBox.mask(newKey))
+                    provider.enqueue(Wire.completion(kind, text: "pong"))
+                    let ok = try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { try $0.json()["ok"] }
+                    #expect(ok == .bool(true))
+                    #expect(provider.requests.last?.headers.contains { $0.value.contains(newKey) } == true)
+                }
+            }
+        }
+    }
+
+    /// The test's error relays only a short, printable start of what the target answered, never the key.
+    @Test func connectionTestErrorIsShortAndSanitised() async throws {
+        let settings = try await aiSettings()
+        try await FakeLLMProvider.with { fake in
+            try await withServices(settings) { _, client in
+                let token = try await client.login().accessToken
+                let id = try await client.createModel(fake, apiKey: Self.secretKey, token: token)
+                let page = "<html>\n\u{1B}[31mkey=\(Self.secretKey)\u{0}\r\n" + String(repeating: "internal page ", count: 200)
+                fake.enqueue(.init(status: 400, headers: [("content-type", "text/html")], parts: [.bytes(Array(page.utf8))]))
+                let result = try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { try $0.json() }
+                #expect(result["ok"] == .bool(false))
+                let error = try #require(result["error"]?.string)
+                #expect(error.count <= ModelsController.errorLimit)
+                #expect(error.hasPrefix("request rejected (400): <html> [31mkey=\(SecretBox.mask(Self.secretKey))"))
+                #expect(!error.contains(Self.secretKey))
+                #expect(!error.unicodeScalars.contains { $0.properties.generalCategory == .control })
+            }
+        }
+    }
+
     @Test func validationAndConflicts() async throws {
         let settings = try await aiSettings()
         try await FakeLLMProvider.with { fake in

@@ -39,21 +39,23 @@ final class FakeLLMProvider: Sendable {
         case drop
     }
 
+    let host: String
     let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    var baseURL: String { "http://\(host):\(port)/v1" }
 
     private let state: State
     private let server: Task<Void, Never>
 
-    private init(port: Int, state: State, server: Task<Void, Never>) {
+    private init(host: String, port: Int, state: State, server: Task<Void, Never>) {
+        self.host = host
         self.port = port
         self.state = state
         self.server = server
     }
 
-    /// Runs `body` against a fresh server, stopping it afterwards.
-    static func with<T>(_ body: (FakeLLMProvider) async throws -> T) async throws -> T {
-        let fake = try await start()
+    /// Runs `body` against a fresh server on `host` (any 127.x.y.z on Linux), stopping it afterwards.
+    static func with<T>(host: String = "127.0.0.1", _ body: (FakeLLMProvider) async throws -> T) async throws -> T {
+        let fake = try await start(host: host)
         do {
             let result = try await body(fake)
             await fake.stop()
@@ -64,11 +66,11 @@ final class FakeLLMProvider: Sendable {
         }
     }
 
-    static func start() async throws -> FakeLLMProvider {
+    static func start(host: String = "127.0.0.1") async throws -> FakeLLMProvider {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
+            .bind(host: host, port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
@@ -87,7 +89,7 @@ final class FakeLLMProvider: Sendable {
                 }
             }
         }
-        return FakeLLMProvider(port: channel.channel.localAddress!.port!, state: state, server: server)
+        return FakeLLMProvider(host: host, port: channel.channel.localAddress!.port!, state: state, server: server)
     }
 
     func stop() async {

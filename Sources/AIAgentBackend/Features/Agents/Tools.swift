@@ -41,10 +41,10 @@ struct ToolRegistry: Sendable {
         }
     }
 
-    static func builtIn(settings: Settings) -> ToolRegistry {
+    static func builtIn(settings: Settings, egress: EgressClient) -> ToolRegistry {
         var registry = ToolRegistry()
         registry.register(CurrentTimeTool())
-        registry.register(HTTPRequestTool(allowlist: settings.agentHTTPAllowlist, timeout: settings.agentHTTPTimeout))
+        registry.register(HTTPRequestTool(client: egress, timeout: settings.agentHTTPTimeout))
         return registry
     }
 }
@@ -70,14 +70,11 @@ struct CurrentTimeTool: AgentTool {
     }
 }
 
-/// An HTTP request to the outside world.
+/// An HTTP request to the outside world, through the agents' egress policy (`AGENT_HTTP_ALLOWLIST`).
 struct HTTPRequestTool: AgentTool {
-    /// Redirects are not followed, so every host reached passes the allowlist. Process-wide and
-    /// never shut down, like `HTTPClient.shared`.
-    static let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
-    let allowlist: [String]
+    let client: EgressClient
     let timeout: Duration
-    /// The most of a response body the model sees.
+    /// The most of a response body the model sees; reading stops there.
     static let bodyLimit = 8 * 1024
 
     let definition = ToolDefinition(
@@ -96,11 +93,8 @@ struct HTTPRequestTool: AgentTool {
 
     func call(_ arguments: JSONValue) async throws -> String {
         guard let urlText = arguments["url"]?.stringValue, let url = URL(string: urlText),
-              let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host?.lowercased()
+              let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
         else { throw ToolError("url must be an absolute http(s) URL") }
-        guard allowlist.isEmpty || allowlist.contains(host) else {
-            throw ToolError("the host '\(host)' is not allowed (AGENT_HTTP_ALLOWLIST: \(allowlist.joined(separator: ", ")))")
-        }
         let method = (arguments["method"]?.stringValue ?? "GET").uppercased()
         guard ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(method) else { throw ToolError("unsupported method '\(method)'") }
         var request = HTTPClientRequest(url: urlText)
@@ -111,30 +105,20 @@ struct HTTPRequestTool: AgentTool {
         if let body = arguments["body"], body != .null {
             request.body = .bytes(ByteBuffer(string: body.stringValue ?? body.jsonString))
         }
-        let response: HTTPClientResponse
+        let response: EgressClient.Response
         do {
-            response = try await Self.httpClient.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
+            response = try await client.execute(request, timeout: timeout, bodyLimit: Self.bodyLimit)
+        } catch let refusal as EgressRefusal {
+            throw ToolError(refusal.description)
         } catch {
             throw ToolError("request failed: \(error)")
-        }
-        var body = ByteBuffer()
-        var truncated = false
-        for try await chunk in response.body {
-            var chunk = chunk
-            let room = Self.bodyLimit - body.readableBytes
-            if chunk.readableBytes > room {
-                body.writeBytes(chunk.readSlice(length: room)!.readableBytesView)
-                truncated = true
-                break
-            }
-            body.writeBuffer(&chunk)
         }
         let headers = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { "\($0), \($1)" })
         let result: JSONValue = [
             "status": .number(Double(response.status.code)),
             "headers": .object(headers.mapValues(JSONValue.string)),
-            "body": .string(String(decoding: body.readableBytesView, as: UTF8.self)),
-            "truncated": .bool(truncated),
+            "body": .string(String(decoding: response.body.readableBytesView, as: UTF8.self)),
+            "truncated": .bool(response.truncated),
         ]
         return result.jsonString
     }

@@ -32,29 +32,31 @@ struct LLMGateway: Sendable {
     let database: DatabaseService
     let secrets: SecretBox
     let logger: Logger
+    let httpClient: HTTPClient
     /// Reading and decrypting the configuration cost more than half a millisecond of every
     /// chat message before the model was even asked; another replica's change is seen
     /// within this time, this replica's own at once.
     static let activeModelTTL: Duration = .seconds(5)
     private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
 
-    init(database: DatabaseService, secrets: SecretBox, logger: Logger) {
+    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient) {
         self.database = database
         self.secrets = secrets
         self.logger = logger
+        self.httpClient = httpClient
     }
 
     /// `HTTPClient.shared` opens at most 8 connections to a host and queues the rest; streamed
     /// answers hold theirs for their whole length, so one provider host gets many more.
-    /// Process-wide and never shut down, like `.shared`.
-    static let httpClient: HTTPClient = {
+    /// The application's lifecycle shuts it down (`HTTPClientLifecycle`).
+    static func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2048)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    }
 
     func provider(for model: ActiveModel, context: UsageContext) -> MeteredProvider {
-        MeteredProvider(base: model.configuration.makeProvider(httpClient: Self.httpClient, logger: logger),
+        MeteredProvider(base: model.configuration.makeProvider(httpClient: httpClient, logger: logger),
                         recorder: UsageRecorder(database: database, model: model, logger: logger), context: context)
     }
 

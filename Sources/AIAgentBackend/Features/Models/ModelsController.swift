@@ -18,6 +18,7 @@ struct ModelsController {
     }
 
     /// Create takes every field; update only those present (`api_key: ""` removes the key).
+    /// Changing `base_url` without `api_key` removes the stored key.
     struct ModelInput: Decodable {
         var name: String?
         var provider: String?
@@ -94,6 +95,12 @@ struct ModelsController {
         if let provider = input.provider, provider != config.provider {
             throw APIError.validation(field: "provider", "cannot be changed; create another configuration")
         }
+        // A key belongs to the endpoint it was entered for: sending it to a new base URL would
+        // hand it to whoever runs that URL, so moving the configuration needs the key again.
+        if input.apiKey == nil, let baseURL = input.baseURL, ProviderConfiguration.normalizedBaseURL(baseURL, kind: config.kind) != config.baseURL {
+            config.apiKeyEncrypted = nil
+            config.apiKeyMask = nil
+        }
         try await apply(input, to: config)
         try await config.save(on: database.database)
         gateway.forget(try config.requireID())
@@ -109,13 +116,30 @@ struct ModelsController {
         return Response(status: .noContent)
     }
 
-    /// A real one-token call: the provider's own error message comes back as `error`.
+    /// A real one-token call; `error` is the start of the failure (see `shortError`).
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
         let config = try await find(context)
-        let provider = gateway.provider(for: try ActiveModel(config, secrets: gateway.secrets),
-                                        context: UsageContext(userID: context.principal?.userID, source: "test"))
+        let model = try ActiveModel(config, secrets: gateway.secrets)
+        let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: "test"))
         let result = await provider.testConnection()
-        return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100, error: result.error)
+        return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100,
+                          error: result.error.map { Self.shortError($0, hiding: model.configuration.apiKey) })
+    }
+
+    static let errorLimit = 120
+
+    /// The base URL may point anywhere, so the test must not relay what the target answered:
+    /// the error (which starts with the HTTP status) is cut to `errorLimit` printable characters,
+    /// with the key masked should the target echo it.
+    static func shortError(_ error: String, hiding apiKey: String) -> String {
+        var text = apiKey.isEmpty ? error : error.replacingOccurrences(of: apiKey, with: SecretBox.mask(apiKey))
+        let unprintable: Set<Unicode.GeneralCategory> = [.control, .format, .privateUse, .surrogate, .unassigned]
+        let scalars = text.unicodeScalars.compactMap { scalar -> Unicode.Scalar? in
+            if scalar.properties.isWhitespace { return " " }
+            return unprintable.contains(scalar.properties.generalCategory) ? nil : scalar
+        }
+        text = String(String.UnicodeScalarView(scalars)).split(separator: " ").joined(separator: " ")
+        return text.count > errorLimit ? String(text.prefix(errorLimit - 1)) + "…" : text
     }
 
     private func find(_ context: AppRequestContext) async throws -> ModelConfig {

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// The HTTP client for user-directed requests, bound to one `EgressPolicy`. Each feature
+/// (agents, API tests...) owns one, configured with its own policy; the application's
+/// lifecycle shuts it down.
+final class EgressClient: Service, Sendable {
+    let policy: EgressPolicy
+    let maxRedirects: Int
+    private let client: HTTPClient
+
+    struct Response: Sendable {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        /// At most the `bodyLimit` asked for; reading stops there.
+        let body: ByteBuffer
+        let truncated: Bool
+    }
+
+    init(policy: EgressPolicy, maxRedirects: Int = 5) {
+        self.policy = policy
+        self.maxRedirects = maxRedirects
+        // Redirects are followed here, one checked hop at a time, not by the client.
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // A refused connection fails the request at once, instead of being retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // Runs once each connection is up, before any request is written on it: the address
+        // judged is the one DNS actually gave, for every hop.
+        let check: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
+            do throws(EgressRefusal) {
+                guard let remote = channel.remoteAddress, let address = IPAddress(remote) else {
+                    throw EgressRefusal("the connection has no IP peer address")
+                }
+                try policy.checkAddress(address)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }
+        configuration.http1_1ConnectionDebugInitializer = check
+        configuration.http2ConnectionDebugInitializer = check
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    func shutdown() async throws { try await client.shutdown() }
+
+    /// Sends `request`, following up to `maxRedirects` redirects, each hop checked again;
+    /// reads at most `bodyLimit` bytes of the final body, all within `timeout`.
+    func execute(_ request: HTTPClientRequest, timeout: Duration, bodyLimit: Int) async throws -> Response {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout / .nanoseconds(1)))
+        var request = request
+        var redirects = 0
+        while true {
+            let url = try checkedURL(request.url)
+            let response = try await client.execute(request, deadline: deadline)
+            guard [301, 302, 303, 307, 308].contains(response.status.code), let location = response.headers.first(name: "location") else {
+                let (body, truncated) = try await Self.read(response.body, limit: bodyLimit)
+                return Response(status: response.status, headers: response.headers, body: body, truncated: truncated)
+            }
+            redirects += 1
+            guard redirects <= maxRedirects else { throw EgressRefusal("more than \(maxRedirects) redirects") }
+            guard let next = URL(string: location, relativeTo: url)?.absoluteURL else { throw EgressRefusal("invalid redirect location '\(location)'") }
+            // As browsers do: 303, and 301/302 after a POST, continue as a GET without the body.
+            if response.status.code == 303 || (response.status.code != 307 && response.status.code != 308 && request.method == .POST) {
+                request.method = .GET
+                request.body = nil
+                request.headers.remove(name: "content-type")
+                request.headers.remove(name: "content-length")
+            }
+            // Credentials meant for one origin are not handed to the next.
+            if next.host != url.host || next.port != url.port || next.scheme != url.scheme {
+                for name in ["authorization", "proxy-authorization", "cookie"] { request.headers.remove(name: name) }
+            }
+            request.url = next.absoluteString
+        }
+    }
+
+    /// Only absolute http(s) URLs whose host the policy accepts.
+    private func checkedURL(_ text: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty
+        else { throw EgressRefusal("'\(text)' is not an absolute http(s) URL") }
+        try policy.checkHost(host)
+        return url
+    }
+
+    private static func read(_ body: HTTPClientResponse.Body, limit: Int) async throws -> (ByteBuffer, truncated: Bool) {
+        var buffer = ByteBuffer()
+        for try await chunk in body {
+            var chunk = chunk
+            let room = limit - buffer.readableBytes
+            if chunk.readableBytes > room {
+                buffer.writeBytes(chunk.readSlice(length: room)!.readableBytesView)
+                // Leaving the loop drops the rest: the client stops the download.
+                return (buffer, true)
+            }
+            buffer.writeBuffer(&chunk)
+        }
+        return (buffer, false)
+    }
+}
