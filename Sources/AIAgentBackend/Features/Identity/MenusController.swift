@@ -92,11 +92,9 @@ struct MenusController {
         }
         if let parentID = input.parentID {
             if let parentID {
-                guard parentID != menu.id else { throw APIError.validation(field: "parent_id", "an entry cannot be its own parent") }
-                guard try await Menu.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
-                if let id = menu.id, try await isDescendant(parentID, of: id) {
-                    throw APIError.validation(field: "parent_id", "would create a cycle")
-                }
+                let parents = TreeBuilder.parents(try await Menu.query(on: database.database).all(), id: \.id, parent: \.$parent.id)
+                guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
+                try TreeBuilder.checkPlacement(of: menu.id, under: parentID, parents: parents)
             }
             menu.$parent.id = parentID
         }
@@ -111,16 +109,6 @@ struct MenusController {
             }
             menu.permission = permission.isEmpty ? nil : permission
         }
-    }
-
-    private func isDescendant(_ candidate: UUID, of ancestor: UUID) async throws -> Bool {
-        var current: UUID? = candidate
-        var seen = Set<UUID>()
-        while let id = current, seen.insert(id).inserted {
-            if id == ancestor { return true }
-            current = try await Menu.find(id, on: database.database)?.$parent.id
-        }
-        return false
     }
 
     private func find(_ context: AppRequestContext) async throws -> Menu {
