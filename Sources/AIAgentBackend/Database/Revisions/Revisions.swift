@@ -9,6 +9,7 @@ public enum Revisions {
         CreateAgents(),
         CreateChat(),
         AddModelContextTokens(),
+        NormalizeUsernames(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -51,7 +51,7 @@ struct AuthController {
             error.headers[.retryAfter] = String(Self.throttleWindow.components.seconds)
             throw error
         }
-        let user = try await User.query(on: database.database).filter(\.$username == input.username).first()
+        let user = try await User.query(on: database.database).filter(\.$username == Username.normalized(input.username) ?? "").first()
         let passwordMatches: Bool
         if let user {
             passwordMatches = try await hasher.verify(input.password, hash: user.passwordHash)

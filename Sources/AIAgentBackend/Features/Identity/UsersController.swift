@@ -85,9 +85,11 @@ struct UsersController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UserResponse> {
         let input = try await request.decodeJSON(as: UserInput.self, context: context)
-        guard let username = input.username else { throw APIError.validation(field: "username", "is required") }
+        guard let rawUsername = input.username else { throw APIError.validation(field: "username", "is required") }
         guard let password = input.password else { throw APIError.validation(field: "password", "is required") }
-        try Self.validateUsername(username)
+        guard let username = Username.normalized(rawUsername) else {
+            throw APIError.validation(field: "username", "must be 3 to 64 ASCII letters, digits, '.', '_', '-' or '@' (names in other scripts go in the nickname)")
+        }
         try PasswordPolicy(minLength: settings.passwordMinLength).check(password, field: "password")
         if try await User.query(on: database.database).withDeleted().filter(\.$username == username).count() > 0 {
             throw APIError.conflict("the username '\(username)' is taken")
@@ -206,12 +208,6 @@ struct UsersController {
             try await user.$roles.detachAll(on: db)
             try await user.$roles.attach(roles, on: db)
         }
-    }
-
-    static func validateUsername(_ username: String) throws {
-        guard (3...64).contains(username.count),
-              username.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) })
-        else { throw APIError.validation(field: "username", "must be 3 to 64 letters, digits, '.', '_', '-' or '@'") }
     }
 
     static func limited(_ value: String, field: String, max: Int) throws -> String? {
