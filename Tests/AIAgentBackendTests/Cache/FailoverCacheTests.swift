@@ -103,7 +103,8 @@ private func clientWithShortBackoff(_ server: RedisServerProcess) throws -> Redi
             try await server.restart()
             #expect(try await waitUntil { cache.status.backend == .redis })
             #expect(cache.status == CacheStatus(backend: .redis, health: .up, reason: nil))
-            #expect(logs.messages(at: .notice) == ["Cache back on Redis"])
+            // The notice follows the switch, once the memory copy is cleared.
+            #expect(try await waitUntil { logs.messages(at: .notice) == ["Cache back on Redis"] })
             #expect(logs.messages(at: .warning).count == 1)
             #expect(try metrics.expectGauge("cache_backend").lastValue == 1)
 

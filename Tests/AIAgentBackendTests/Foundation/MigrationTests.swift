@@ -111,7 +111,7 @@ import Testing
             }
             """.write(toFile: "\(directory)/Revisions.swift", atomically: true, encoding: .utf8)
         let path = try MigrationTemplate.create(message: "add foo bar", directory: directory, existing: Revisions.all)
-        let next = String(format: "%04d", Revisions.all.count + 1)
+        let next = String(format: "%04d", Revisions.all.compactMap { Int($0.revision) }.max()! + 1)
         #expect(path == "\(directory)/R\(next)AddFooBar.swift")
         let source = try String(contentsOfFile: path, encoding: .utf8)
         #expect(source.contains("struct AddFooBar: SchemaMigration"))

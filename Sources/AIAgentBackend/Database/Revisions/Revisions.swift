@@ -10,6 +10,7 @@ public enum Revisions {
         CreateChat(),
         AddModelContextTokens(),
         SecurityHardening(),
+        NormalizeUsernames(),
         // `migrate create` registers new revisions above this line.
     ]
 }

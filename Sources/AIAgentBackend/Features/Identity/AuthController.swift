@@ -58,10 +58,11 @@ struct AuthController {
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
         let client = access.trustedProxies.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor]) ?? "unknown"
-        let username = input.username.lowercased()
-        let counters = loginCounters(username: username, client: client)
+        // A name that cannot be a username matches no account, and is counted like any guess.
+        let username = Username.normalized(input.username)
+        let counters = loginCounters(username: username ?? input.username.lowercased(), client: client)
         try await throttle.admit(counters)
-        let user = try await User.query(on: database.database).filter(\.$username == username).first()
+        let user = try await User.query(on: database.database).filter(\.$username == username ?? "").first()
         let passwordMatches: Bool
         if let user {
             passwordMatches = try await hasher.verify(input.password, hash: user.passwordHash)

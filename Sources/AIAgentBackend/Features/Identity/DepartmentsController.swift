@@ -45,7 +45,7 @@ struct DepartmentsController {
         guard let name = input.name else { throw APIError.validation(field: "name", "is required") }
         department.name = try Self.validName(name)
         if let parentID = input.parentID ?? nil {
-            guard try await Department.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such department") }
+            try await checkParent(parentID, of: nil)
             department.$parent.id = parentID
         }
         try await department.create(on: database.database)
@@ -59,15 +59,7 @@ struct DepartmentsController {
         if let name = input.name { department.name = try Self.validName(name) }
         if let sortOrder = input.sortOrder { department.sortOrder = sortOrder }
         if let parentID = input.parentID {
-            if let parentID {
-                guard try await Department.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such department") }
-                var current: UUID? = parentID
-                var seen = Set<UUID>()
-                while let id = current, seen.insert(id).inserted {
-                    if id == department.id { throw APIError.validation(field: "parent_id", "would create a cycle") }
-                    current = try await Department.find(id, on: database.database)?.$parent.id
-                }
-            }
+            if let parentID { try await checkParent(parentID, of: department.id) }
             department.$parent.id = parentID
         }
         try await department.save(on: database.database)
@@ -83,6 +75,13 @@ struct DepartmentsController {
         guard members == 0 else { throw APIError.conflict("the department has \(members) user(s)") }
         try await department.delete(on: database.database)
         return Response(status: .noContent)
+    }
+
+    /// The parent exists, and `department` (nil when new) under it makes no loop and stays within the depth cap.
+    private func checkParent(_ parentID: UUID, of department: UUID?) async throws {
+        let parents = TreeBuilder.parents(try await Department.query(on: database.database).all(), id: \.id, parent: \.$parent.id)
+        guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such department") }
+        try TreeBuilder.checkPlacement(of: department, under: parentID, parents: parents)
     }
 
     private static func validName(_ name: String) throws -> String {

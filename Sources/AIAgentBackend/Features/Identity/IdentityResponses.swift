@@ -161,20 +161,3 @@ struct DepartmentNode: Codable, ResponseEncodable, Sendable {
         }
     }
 }
-
-/// Builds a forest from rows that name their parent; rows whose parent is missing become roots.
-enum TreeBuilder {
-    static func build<Node>(
-        _ nodes: [Node], id: KeyPath<Node, UUID>, parent: KeyPath<Node, UUID?>,
-        order: (Node) -> (Int, String), attach: (Node, [Node]) -> Node
-    ) -> [Node] {
-        let ids = Set(nodes.map { $0[keyPath: id] })
-        let byParent = Dictionary(grouping: nodes) { node in node[keyPath: parent].flatMap { ids.contains($0) ? $0 : nil } }
-        func children(of parentID: UUID?) -> [Node] {
-            (byParent[parentID] ?? [])
-                .sorted { order($0) < order($1) }
-                .map { attach($0, children(of: $0[keyPath: id])) }
-        }
-        return children(of: nil)
-    }
-}

@@ -58,7 +58,7 @@ struct MenusController {
         menu.type = type
         menu.sortOrder = 0
         menu.hidden = false
-        try await apply(input, to: menu, isNew: true)
+        try await apply(input, to: menu, isNew: true, by: try context.requirePrincipal())
         try await menu.create(on: database.database)
         context.audit?.resourceID = menu.id?.uuidString
         return EditedResponse(status: .created, response: try MenuNode(menu))
@@ -68,7 +68,7 @@ struct MenusController {
         let menu = try await find(context)
         let input = try await request.decodeJSON(as: MenuInput.self, context: context)
         if let type = input.type { menu.type = type }
-        try await apply(input, to: menu, isNew: false)
+        try await apply(input, to: menu, isNew: false, by: try context.requirePrincipal())
         try await menu.save(on: database.database)
         try await access.forgetAll()
         return try MenuNode(menu)
@@ -83,7 +83,7 @@ struct MenusController {
         return Response(status: .noContent)
     }
 
-    private func apply(_ input: MenuInput, to menu: Menu, isNew: Bool) async throws {
+    private func apply(_ input: MenuInput, to menu: Menu, isNew: Bool, by actor: Principal) async throws {
         if let name = input.name {
             guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
             menu.name = name
@@ -92,11 +92,9 @@ struct MenusController {
         }
         if let parentID = input.parentID {
             if let parentID {
-                guard parentID != menu.id else { throw APIError.validation(field: "parent_id", "an entry cannot be its own parent") }
-                guard try await Menu.find(parentID, on: database.database) != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
-                if let id = menu.id, try await isDescendant(parentID, of: id) {
-                    throw APIError.validation(field: "parent_id", "would create a cycle")
-                }
+                let parents = TreeBuilder.parents(try await Menu.query(on: database.database).all(), id: \.id, parent: \.$parent.id)
+                guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
+                try TreeBuilder.checkPlacement(of: menu.id, under: parentID, parents: parents)
             }
             menu.$parent.id = parentID
         }
@@ -109,18 +107,13 @@ struct MenusController {
             guard permission.isEmpty || permission.wholeMatch(of: /[a-z_-]+:[a-z_-]+/) != nil else {
                 throw APIError.validation(field: "permission", "must look like 'resource:action'")
             }
-            menu.permission = permission.isEmpty ? nil : permission
+            let new = permission.isEmpty ? nil : permission
+            // Re-coding an entry changes what every role holding it grants.
+            if new != menu.permission {
+                try Delegation.requireHeld(Set([menu.permission, new].compactMap { $0 }), by: actor, "a permission code you set or replace")
+            }
+            menu.permission = new
         }
-    }
-
-    private func isDescendant(_ candidate: UUID, of ancestor: UUID) async throws -> Bool {
-        var current: UUID? = candidate
-        var seen = Set<UUID>()
-        while let id = current, seen.insert(id).inserted {
-            if id == ancestor { return true }
-            current = try await Menu.find(id, on: database.database)?.$parent.id
-        }
-        return false
     }
 
     private func find(_ context: AppRequestContext) async throws -> Menu {

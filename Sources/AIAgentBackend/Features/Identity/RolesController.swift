@@ -75,7 +75,12 @@ struct RolesController {
             role.name = name
         }
         if let description = input.description { role.description = description }
-        if let isActive = input.isActive { role.isActive = isActive }
+        if let isActive = input.isActive, isActive != role.isActive {
+            // Switching a role on or off gives or takes its permissions from its members.
+            let permissions = try await Delegation.permissions(ofRoles: [try role.requireID()], on: database.database)
+            try Delegation.requireHeld(permissions, by: try context.requirePrincipal(), "a role you switch on or off")
+            role.isActive = isActive
+        }
         try await role.save(on: database.database)
         try await access.forgetAll()
         return try RoleResponse(role)
@@ -95,6 +100,10 @@ struct RolesController {
         let input = try await request.decodeJSON(as: MenuGrant.self, context: context)
         let menus = input.menuIDs.isEmpty ? [] : try await Menu.query(on: database.database).filter(\.$id ~~ input.menuIDs).all()
         guard menus.count == Set(input.menuIDs).count else { throw APIError.validation(field: "menu_ids", "names a menu entry that does not exist") }
+        let before = try await role.$menus.get(on: database.database)
+        let changed = Set(before.compactMap(\.id)).symmetricDifference(menus.compactMap(\.id))
+        let permissions = (before + menus).filter { $0.id.map(changed.contains) ?? false }.compactMap(\.permission)
+        try Delegation.requireHeld(Set(permissions), by: try context.requirePrincipal(), "a menu entry you grant or take away")
         try await database.database.transaction { db in
             try await role.$menus.detachAll(on: db)
             try await role.$menus.attach(menus, on: db)

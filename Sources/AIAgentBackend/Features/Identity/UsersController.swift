@@ -85,9 +85,13 @@ struct UsersController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UserResponse> {
         let input = try await request.decodeJSON(as: UserInput.self, context: context)
-        guard let username = input.username else { throw APIError.validation(field: "username", "is required") }
+        let actor = try context.requirePrincipal()
+        guard let rawUsername = input.username else { throw APIError.validation(field: "username", "is required") }
         guard let password = input.password else { throw APIError.validation(field: "password", "is required") }
-        try Self.validateUsername(username)
+        guard let username = Username.normalized(rawUsername) else {
+            throw APIError.validation(field: "username", "must be 3 to 64 ASCII letters, digits, '.', '_', '-' or '@' (names in other scripts go in the nickname)")
+        }
+        if input.isSuperuser == true, !actor.isSuperuser { throw Delegation.refused("only a superuser can create a superuser") }
         try PasswordPolicy(minLength: settings.passwordMinLength).check(password, username: username, field: "password")
         if try await User.query(on: database.database).withDeleted().filter(\.$username == username).count() > 0 {
             throw APIError.conflict("the username '\(username)' is taken")
@@ -99,6 +103,7 @@ struct UsersController {
         user.isSuperuser = input.isSuperuser ?? false
         try await apply(input, to: user)
         let roles = try await findRoles(input.roleIDs ?? [])
+        try Delegation.requireHeld(try await Delegation.permissions(ofRoles: Set(roles.compactMap(\.id)), on: database.database), by: actor, "a role you assign")
         try await database.database.transaction { db in
             try await user.create(on: db)
             try await user.$roles.attach(roles, on: db)
@@ -109,15 +114,23 @@ struct UsersController {
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        let actor = try context.requirePrincipal()
         let user = try await find(context)
         let input = try await request.decodeJSON(as: UserInput.self, context: context)
         if input.username != nil || input.password != nil {
             throw APIError.validation(field: input.username != nil ? "username" : "password", "cannot be changed here")
         }
-        if let isSuperuser = input.isSuperuser { user.isSuperuser = isSuperuser }
+        try Delegation.requireManageable(user, by: actor)
+        if let isSuperuser = input.isSuperuser, isSuperuser != user.isSuperuser {
+            guard actor.isSuperuser else { throw Delegation.refused("only a superuser can grant or remove superuser") }
+            if !isSuperuser { try await requireAnotherSuperuser(besides: user, "give up the superuser flag") }
+            user.isSuperuser = isSuperuser
+        }
+        var roles: [Role]?
+        if let roleIDs = input.roleIDs { roles = try await checkedRoles(for: user, roleIDs, by: actor) }
         try await apply(input, to: user)
         try await user.save(on: database.database)
-        if let roleIDs = input.roleIDs { try await replaceRoles(of: user, with: roleIDs) }
+        if let roles { try await replaceRoles(of: user, with: roles) }
         try await changed(user)
         return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
     }
@@ -125,6 +138,7 @@ struct UsersController {
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try await find(context)
         guard user.id != context.principal?.userID else { throw APIError.conflict("you cannot delete your own account") }
+        try Delegation.requireManageable(user, by: try context.requirePrincipal())
         try await user.delete(on: database.database)
         try await changed(user)
         return Response(status: .noContent)
@@ -132,6 +146,7 @@ struct UsersController {
 
     @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try await find(context)
+        try Delegation.requireManageable(user, by: try context.requirePrincipal())
         let input = try await request.decodeJSON(as: PasswordReset.self, context: context)
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, username: user.username, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
@@ -150,16 +165,20 @@ struct UsersController {
     }
 
     @Sendable func assignRoles(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+        let actor = try context.requirePrincipal()
         let user = try await find(context)
+        try Delegation.requireManageable(user, by: actor)
         let input = try await request.decodeJSON(as: RoleAssignment.self, context: context)
-        try await replaceRoles(of: user, with: input.roleIDs)
+        try await replaceRoles(of: user, with: try await checkedRoles(for: user, input.roleIDs, by: actor))
         try await changed(user)
         return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
     }
 
     private func setStatus(_ status: UserStatus, _ context: AppRequestContext) async throws -> UserResponse {
         let user = try await find(context)
+        // This also keeps one superuser active: only a superuser disables another, and stays active.
         if status == .disabled, user.id == context.principal?.userID { throw APIError.conflict("you cannot disable your own account") }
+        try Delegation.requireManageable(user, by: try context.requirePrincipal())
         user.status = status
         try await user.save(on: database.database)
         try await changed(user)
@@ -201,18 +220,32 @@ struct UsersController {
         return roles
     }
 
-    private func replaceRoles(of user: User, with ids: [UUID]) async throws {
+    /// The roles named by `ids`, once `actor` may make them `user`'s roles: every role
+    /// given or taken away carries only permissions the actor holds.
+    private func checkedRoles(for user: User, _ ids: [UUID], by actor: Principal) async throws -> [Role] {
         let roles = try await findRoles(ids)
+        let current = Set(try await user.$roles.get(on: database.database).compactMap(\.id))
+        let wanted = Set(roles.compactMap(\.id))
+        let changed = current.symmetricDifference(wanted)
+        try Delegation.requireHeld(try await Delegation.permissions(ofRoles: changed, on: database.database), by: actor, "a role you assign or remove")
+        if !current.isSubset(of: wanted) { try await requireAnotherSuperuser(besides: user, "give up roles") }
+        return roles
+    }
+
+    /// Someone must stay able to administer everything: the last active superuser keeps
+    /// their flag and roles (their account is theirs alone to change).
+    private func requireAnotherSuperuser(besides user: User, _ action: String) async throws {
+        guard user.isSuperuser, user.status == .active else { return }
+        let others = try await User.query(on: database.database)
+            .filter(\.$isSuperuser == true).filter(\.$status == .active).filter(\.$id != user.requireID()).count()
+        guard others > 0 else { throw APIError.conflict("the last active superuser cannot \(action)") }
+    }
+
+    private func replaceRoles(of user: User, with roles: [Role]) async throws {
         try await database.database.transaction { db in
             try await user.$roles.detachAll(on: db)
             try await user.$roles.attach(roles, on: db)
         }
-    }
-
-    static func validateUsername(_ username: String) throws {
-        guard (3...64).contains(username.count),
-              username.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) })
-        else { throw APIError.validation(field: "username", "must be 3 to 64 letters, digits, '.', '_', '-' or '@'") }
     }
 
     static func limited(_ value: String, field: String, max: Int) throws -> String? {
