@@ -7,6 +7,8 @@
 enum InputLimits {
     static let maxDepth = 32
     static let defaultMaxLength = 255
+    /// The whole query string of a request, in bytes (checked by `RequestObservationMiddleware`).
+    static let maxQueryLength = 2_048
 
     /// Throws a 422 naming the first field over its bound; leaves malformed JSON to the decoder.
     static func check(_ bytes: some Collection<UInt8>, maxLengths: [String: Int]) throws(APIError) {

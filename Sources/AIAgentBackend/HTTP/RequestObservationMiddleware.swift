@@ -31,6 +31,9 @@ struct RequestObservationMiddleware: RouterMiddleware {
         var response: Response
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
             response = try APIError.payloadTooLarge(limit: maxBodySize).response(from: request, context: context)
+        } else if let query = request.uri.query, query.utf8.count > InputLimits.maxQueryLength {
+            response = try APIError(.uriTooLong, code: "uri_too_long", message: "the query string is longer than \(InputLimits.maxQueryLength) bytes")
+                .response(from: request, context: context)
         } else {
             // ErrorMiddleware sits inside, so errors arrive here as responses.
             response = try await next(request, context)

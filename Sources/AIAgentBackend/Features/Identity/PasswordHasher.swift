@@ -13,7 +13,7 @@ struct PasswordHasher: Sendable {
     private let pending: SharedCounter
     let maxQueued: Int
 
-    init(cost: Int, threads: Int = max(1, System.coreCount / 2), queuedPerThread: Int = 8) {
+    init(cost: Int, threads: Int = max(1, System.coreCount / 2), queuedPerThread: Int = 16) {
         self.cost = cost
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
