@@ -16,11 +16,26 @@ struct TokenClaims: JWTPayload, Equatable {
     var type: TokenKind
     var fam: String
 
+    /// `sub` parsed once, when the token is verified (parsing a UUID on every use shows in profiles).
+    private(set) var userID: UUID?
+
+    enum CodingKeys: String, CodingKey { case sub, iat, exp, jti, type, fam }
+
+    init(sub: SubjectClaim, iat: IssuedAtClaim, exp: ExpirationClaim, jti: IDClaim, type: TokenKind, fam: String) {
+        (self.sub, self.iat, self.exp, self.jti, self.type, self.fam) = (sub, iat, exp, jti, type, fam)
+        userID = UUID(uuidString: sub.value)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(sub: try container.decode(SubjectClaim.self, forKey: .sub), iat: try container.decode(IssuedAtClaim.self, forKey: .iat),
+                  exp: try container.decode(ExpirationClaim.self, forKey: .exp), jti: try container.decode(IDClaim.self, forKey: .jti),
+                  type: try container.decode(TokenKind.self, forKey: .type), fam: try container.decode(String.self, forKey: .fam))
+    }
+
     func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired(currentDate: Date())
     }
-
-    var userID: UUID? { UUID(uuidString: sub.value) }
 }
 
 struct TokenPair: Codable, ResponseEncodable {
