@@ -82,7 +82,7 @@ struct AppServices: @unchecked Sendable {
             // The seed's lifespan hook: bring the schema to head before taking traffic.
             if settings.autoMigrate {
                 try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
-                let applied = try await Migrator(database: database, logger: logger).upgrade()
+                let applied = try await SchemaMigrator(database: database, logger: logger).upgrade()
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }

@@ -11,7 +11,7 @@ struct Migrate: AsyncParsableCommand {
 
     struct Upgrade: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply revisions up to REVISION (default: head).")
-        @Argument(help: "'head' or a revision id.") var revision = Migrator.head
+        @Argument(help: "'head' or a revision id.") var revision = SchemaMigrator.head
 
         func run() async throws {
             try await withMigrator { migrator in
@@ -38,7 +38,7 @@ struct Migrate: AsyncParsableCommand {
 
         func run() async throws {
             try await withMigrator { migrator in
-                print(try await migrator.current() ?? Migrator.base)
+                print(try await migrator.current() ?? SchemaMigrator.base)
             }
         }
     }
@@ -78,14 +78,14 @@ struct Migrate: AsyncParsableCommand {
 }
 
 /// Runs `body` with a migrator on the configured database; failures print one line, exit 1.
-private func withMigrator(_ body: (Migrator) async throws -> Void) async throws {
+private func withMigrator(_ body: (SchemaMigrator) async throws -> Void) async throws {
     let settings = try loadSettings()
     LogOutput(format: .text, directory: nil, retentionDays: settings.logRetentionDays).bootstrap(level: settings.logLevel)
     let logger = Logger(label: "migrate")
     let database = try DatabaseService(settings: settings, logger: logger)
     do {
         try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
-        try await body(Migrator(database: database, logger: logger))
+        try await body(SchemaMigrator(database: database, logger: logger))
         await database.shutdown()
     } catch {
         await database.shutdown()

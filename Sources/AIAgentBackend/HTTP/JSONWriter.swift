@@ -183,7 +183,7 @@ extension Int {
     }
 }
 
-extension Page: JSONWritable where Item: JSONWritable {
+extension ListPage: JSONWritable where Item: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("items")

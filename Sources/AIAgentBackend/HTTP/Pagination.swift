@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 
 /// `?page=1&page_size=20` (at most 100), validated.
-public struct PageRequest: Sendable {
+public struct ListQuery: Sendable {
     public static let maxPageSize = 100
     public let page: Int
     public let pageSize: Int
@@ -25,7 +25,7 @@ public struct PageRequest: Sendable {
 }
 
 /// The list envelope: `{"items", "total", "page", "page_size"}`.
-public struct Page<Item: Codable & Sendable>: Codable, ResponseEncodable, Sendable {
+public struct ListPage<Item: Codable & Sendable>: Codable, ResponseEncodable, Sendable {
     public let items: [Item]
     public let total: Int
     public let page: Int
@@ -36,7 +36,7 @@ public struct Page<Item: Codable & Sendable>: Codable, ResponseEncodable, Sendab
         case pageSize = "page_size"
     }
 
-    public init(items: [Item], total: Int, request: PageRequest) {
+    public init(items: [Item], total: Int, request: ListQuery) {
         self.items = items
         self.total = total
         self.page = request.page

@@ -44,12 +44,12 @@ import Testing
 
     @Test func pagesMatchJSONEncoder() throws {
         let head = HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/api/v1/users?page=3&page_size=2")
-        let request = try PageRequest(Request(head: head, body: .init(buffer: ByteBuffer())))
+        let request = try ListQuery(Request(head: head, body: .init(buffer: ByteBuffer())))
         let items = try [
             user("a", created: Date(timeIntervalSince1970: 1), optionalsSet: true, roles: nil),
             user("b", created: nil, optionalsSet: false, roles: ["x"]),
         ]
-        for page in [Page(items: items, total: 12, request: request), Page(items: [], total: 0, request: request)] {
+        for page in [ListPage(items: items, total: 12, request: request), ListPage(items: [], total: 0, request: request)] {
             let written = JSONWriter.encode(page)
             #expect(try jsonObject(written.readableBytesView) == jsonObject(JSONCoding.encoder.encode(page)), "\(String(buffer: written))")
         }

@@ -9,7 +9,7 @@ import Testing
     func upgradeDowngradeRoundTrip(kind: DatabaseKind) async throws {
         let settings = try await TestDatabases.settings(kind)
         try await withDatabase(settings) { database in
-            let migrator = Migrator(database: database, logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, logger: TestDatabases.logger)
             let head = migrator.migrations.last!.revision
 
             #expect(try await migrator.current() == nil)
@@ -17,7 +17,7 @@ import Testing
             #expect(try await migrator.current() == head)
             #expect(try await TestDatabases.tables(database).contains("system_settings"))
 
-            #expect(try await migrator.downgrade(to: Migrator.base).count == migrator.migrations.count)
+            #expect(try await migrator.downgrade(to: SchemaMigrator.base).count == migrator.migrations.count)
             #expect(try await migrator.current() == nil)
             #expect(try await TestDatabases.tables(database) == ["schema_version"])
 
@@ -34,7 +34,7 @@ import Testing
         try await withDatabase(settings) { database in
             let first = SampleMigration(revision: "0001", table: "first_table")
             let second = SampleMigration(revision: "0002", table: "second_table")
-            let migrator = Migrator(database: database, migrations: [first, second], logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, migrations: [first, second], logger: TestDatabases.logger)
 
             #expect(try await migrator.upgrade(to: "0001") == ["0001"])
             #expect(try await TestDatabases.tables(database) == ["first_table", "schema_version"])
@@ -52,7 +52,7 @@ import Testing
         let settings = try await TestDatabases.settings(kind)
         try await withDatabase(settings) { database in
             let migrations = [SampleMigration(revision: "0001", table: "a_table"), SampleMigration(revision: "0002", table: "b_table")]
-            let migrator = Migrator(database: database, migrations: migrations, logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, migrations: migrations, logger: TestDatabases.logger)
 
             #expect(try await migrator.history() == ["[ ] 0001  create a_table", "[ ] 0002  create b_table  (head)"])
             try await migrator.stamp("0001")
@@ -61,7 +61,7 @@ import Testing
             #expect(try await migrator.history() == ["[x] 0001  create a_table  (current)", "[ ] 0002  create b_table  (head)"])
             #expect(try await migrator.upgrade() == ["0002"])
             #expect(try await TestDatabases.tables(database) == ["b_table", "schema_version"])
-            try await migrator.stamp(Migrator.base)
+            try await migrator.stamp(SchemaMigrator.base)
             #expect(try await migrator.current() == nil)
         }
     }
@@ -69,7 +69,7 @@ import Testing
     @Test func failedRevisionLeavesNoTrace() async throws {
         let settings = try await TestDatabases.settings(.postgres)
         try await withDatabase(settings) { database in
-            let migrator = Migrator(database: database, migrations: [SampleMigration(revision: "0001", table: "half_done", failAfterCreate: true)], logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, migrations: [SampleMigration(revision: "0001", table: "half_done", failAfterCreate: true)], logger: TestDatabases.logger)
             await #expect(throws: SampleMigration.Failure.self) { try await migrator.upgrade() }
             let current = try await migrator.current()
             #expect(current == nil)
@@ -84,7 +84,7 @@ import Testing
             for _ in 0..<2 {
                 group.addTask {
                     try await withDatabase(settings) { database in
-                        try await Migrator(database: database, migrations: migrations, logger: TestDatabases.logger).upgrade()
+                        try await SchemaMigrator(database: database, migrations: migrations, logger: TestDatabases.logger).upgrade()
                     }
                 }
             }
@@ -92,7 +92,7 @@ import Testing
         }
         #expect(results.flatMap { $0 }.sorted() == migrations.map(\.revision), "every revision applied exactly once across both replicas")
         try await withDatabase(settings) { database in
-            let current = try await Migrator(database: database, migrations: migrations, logger: TestDatabases.logger).current()
+            let current = try await SchemaMigrator(database: database, migrations: migrations, logger: TestDatabases.logger).current()
             let tables = try await TestDatabases.tables(database)
             #expect(current == "0005")
             #expect(tables == ["schema_version", "t1", "t2", "t3", "t4", "t5"])

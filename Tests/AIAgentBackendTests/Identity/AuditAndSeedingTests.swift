@@ -55,7 +55,7 @@ import Testing
     @Test func seedingIsIdempotentAndSafeAcrossReplicas() async throws {
         let settings = try await TestDatabases.settings(.postgres)
         try await withDatabase(settings) { database in
-            try await Migrator(database: database, logger: TestDatabases.logger).upgrade()
+            try await SchemaMigrator(database: database, logger: TestDatabases.logger).upgrade()
             let hasher = PasswordHasher(cost: 4)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<3 {

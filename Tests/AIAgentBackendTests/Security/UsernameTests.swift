@@ -54,7 +54,7 @@ import Testing
     func revisionFoldsExistingUsernames(kind: DatabaseKind) async throws {
         let settings = try await TestDatabases.settings(kind, autoMigrate: false)
         try await withDatabase(settings) { database in
-            let migrator = Migrator(database: database, logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, logger: TestDatabases.logger)
             try await migrator.upgrade(to: "0008")
             try await Self.insertUsers(["Bob", "ALICE", "carol"], on: database.sql)
             try await migrator.upgrade()
@@ -62,7 +62,7 @@ import Testing
         }
         let clashing = try await TestDatabases.settings(kind, autoMigrate: false)
         try await withDatabase(clashing) { database in
-            let migrator = Migrator(database: database, logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(database: database, logger: TestDatabases.logger)
             try await migrator.upgrade(to: "0008")
             try await Self.insertUsers(["Dave", "dave", "caf\u{E9}", "cafe\u{301}"], on: database.sql)
             let error = await #expect(throws: (any Error).self) { try await migrator.upgrade() }

@@ -51,13 +51,13 @@ struct AgentsController {
 
     static let maxStepsLimit = 50
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<AgentResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentResponse> {
+        let page = try ListQuery(request)
         let query = Agent.query(on: database.database)
         if let type = request.uri.queryParameters["type"] { query.filter(\.$type == AgentType(rawValue: String(type)) ?? .custom) }
         let total = try await query.count()
         let items = try await query.copy().sort(\.$name).range(page.range).all()
-        return Page(items: try items.map(AgentResponse.init), total: total, request: page)
+        return ListPage(items: try items.map(AgentResponse.init), total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> AgentResponse {
@@ -135,13 +135,13 @@ struct AgentsController {
         }
     }
 
-    @Sendable func runs(_ request: Request, context: AppRequestContext) async throws -> Page<AgentRunResponse> {
+    @Sendable func runs(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentRunResponse> {
         let agent = try await find(context)
-        let page = try PageRequest(request)
+        let page = try ListQuery(request)
         let query = AgentRun.query(on: database.database).filter(\.$agent.$id == (try agent.requireID()))
         let total = try await query.count()
         let items = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
-        return Page(items: try items.map { try AgentRunResponse($0, withSteps: false) }, total: total, request: page)
+        return ListPage(items: try items.map { try AgentRunResponse($0, withSteps: false) }, total: total, request: page)
     }
 
     @Sendable func getRun(_ request: Request, context: AppRequestContext) async throws -> AgentRunResponse {

@@ -10,8 +10,8 @@ struct AuditController {
         routes.get("audit-logs", .permission("audit:read"), use: list)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<AuditLogResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AuditLogResponse> {
+        let page = try ListQuery(request)
         let parameters = request.uri.queryParameters
         let query = AuditLog.query(on: database.database)
         if let user = parameters["user_id"] {
@@ -28,6 +28,6 @@ struct AuditController {
         if let to = try request.timestampParameter("to") { query.filter(\.$createdAt < to) }
         let total = try await query.count()
         let logs = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
-        return Page(items: try logs.map(AuditLogResponse.init), total: total, request: page)
+        return ListPage(items: try logs.map(AuditLogResponse.init), total: total, request: page)
     }
 }

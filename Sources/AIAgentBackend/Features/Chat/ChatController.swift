@@ -55,12 +55,12 @@ struct ChatController {
         var stream: Bool?
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<ChatSessionResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ChatSessionResponse> {
+        let page = try ListQuery(request)
         let query = ChatSession.query(on: database.database).filter(\.$userID == (try context.requirePrincipal().userID))
         let total = try await query.count()
         let items = try await query.copy().sort(\.$updatedAt, .descending).range(page.range).all()
-        return Page(items: try items.map { try ChatSessionResponse($0) }, total: total, request: page)
+        return ListPage(items: try items.map { try ChatSessionResponse($0) }, total: total, request: page)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ChatSessionResponse> {

@@ -34,11 +34,11 @@ struct RolesController {
         enum CodingKeys: String, CodingKey { case menuIDs = "menu_ids" }
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<RoleResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<RoleResponse> {
+        let page = try ListQuery(request)
         let query = Role.query(on: database.database).sort(\.$code)
         let total = try await query.count()
-        return Page(items: try await query.copy().range(page.range).all().map { try RoleResponse($0) }, total: total, request: page)
+        return ListPage(items: try await query.copy().range(page.range).all().map { try RoleResponse($0) }, total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {

@@ -22,7 +22,7 @@ struct UserQueries {
     }
 
     /// One page, newest first.
-    func page(_ filter: Filter, _ page: PageRequest) async throws -> [UserResponse] {
+    func page(_ filter: Filter, _ page: ListQuery) async throws -> [UserResponse] {
         try await users(
             apply(filter, to: sql.select().column(Self.columnList).from("users"))
                 .orderBy("created_at", .descending).orderBy("username")

@@ -54,7 +54,7 @@ struct UsersController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = try PageRequest(request)
+        let page = try ListQuery(request)
         let parameters = request.uri.queryParameters
         var filter = UserQueries.Filter()
         if let username = parameters["username"], !username.isEmpty { filter.username = String(username) }
@@ -75,7 +75,7 @@ struct UsersController {
             total = try await queries.count(filter)
             totals.set(total, for: filter, ttl: Self.totalsTTL)
         }
-        return .json(JSONWriter.encode(Page(items: items, total: total, request: page), capacity: 512 * items.count + 64))
+        return .json(JSONWriter.encode(ListPage(items: items, total: total, request: page), capacity: 512 * items.count + 64))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> UserResponse {

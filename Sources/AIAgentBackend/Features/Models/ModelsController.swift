@@ -54,13 +54,13 @@ struct ModelsController {
         }
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<ModelConfigResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ModelConfigResponse> {
+        let page = try ListQuery(request)
         let query = ModelConfig.query(on: database.database)
         if let provider = request.uri.queryParameters["provider"] { query.filter(\.$provider == String(provider)) }
         let total = try await query.count()
         let items = try await query.copy().sort(\.$name).range(page.range).all()
-        return Page(items: try items.map(ModelConfigResponse.init), total: total, request: page)
+        return ListPage(items: try items.map(ModelConfigResponse.init), total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> ModelConfigResponse {

@@ -16,12 +16,12 @@ struct SystemSettingsController {
         settings.delete(":key", .permission("settings:update"), use: delete)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<SystemSettingResponse> {
-        let page = try PageRequest(request)
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<SystemSettingResponse> {
+        let page = try ListQuery(request)
         let query = SystemSetting.query(on: database.database).sort(\.$id)
         let total = try await query.count()
         let items = try await query.copy().range(page.range).all().map(SystemSettingResponse.init)
-        return Page(items: items, total: total, request: page)
+        return ListPage(items: items, total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> SystemSettingResponse {

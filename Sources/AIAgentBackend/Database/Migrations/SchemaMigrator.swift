@@ -6,7 +6,7 @@ import SQLKit
 /// (Alembic's `alembic_version`). Each step is its own transaction; on PostgreSQL every
 /// step first takes a transaction-scoped advisory lock and re-reads the current revision,
 /// so replicas starting together apply each revision exactly once.
-public struct Migrator: Sendable {
+public struct SchemaMigrator: Sendable {
     public static let base = "base"
     public static let head = "head"
 
@@ -40,7 +40,7 @@ public struct Migrator: Sendable {
 
     /// Applies revisions up to `target` ("head" or an id); returns the ids applied.
     @discardableResult
-    public func upgrade(to target: String = Migrator.head) async throws -> [String] {
+    public func upgrade(to target: String = SchemaMigrator.head) async throws -> [String] {
         let targetCount = try count(for: target)
         var applied: [String] = []
         while let revision = try await step(toward: targetCount, direction: .up) {
