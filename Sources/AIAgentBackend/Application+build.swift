@@ -24,6 +24,8 @@ struct AppServices: @unchecked Sendable {
     let gateway: LLMGateway
     let tools: ToolRegistry
     let agentEgress: EgressClient
+    let catalog: RouteCatalog
+    let contract: APIContract
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
@@ -54,7 +56,10 @@ struct AppServices: @unchecked Sendable {
         agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                                                         internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
-        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
+        catalog = RouteCatalog()
+        contract = APIContract()
+        router = buildRouter(settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
+                             gateway: gateway, tools: tools)
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -91,16 +96,21 @@ struct AppServices: @unchecked Sendable {
     }
 }
 
-func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, hasher: PasswordHasher,
-                 gateway: LLMGateway, tools: ToolRegistry) -> Router<AppRequestContext> {
+func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
+                 contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    // Filled after the routes are added; ErrorMiddleware reads it to answer 405.
+    // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
+    // the contract check and the OpenAPI controller read the document.
     let routeTable = RouteTableBox()
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
+    if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsToken: settings.metricsToken).register(on: router)
+    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsToken: settings.metricsToken)
+        .register(on: router, catalog: catalog)
+    let openAPI = OpenAPIController(contract: contract)
+    openAPI.registerReference(on: router, catalog: catalog)
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
-    let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
+    let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access, catalog: catalog)
     AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)
     UsersController(database: database, access: access, hasher: hasher, settings: settings).register(on: api)
     RolesController(database: database, access: access).register(on: api)
@@ -112,11 +122,10 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     UsageController(database: database).register(on: api)
     AgentsController(database: database, gateway: gateway, tools: tools).register(on: api)
     ChatController(database: database, gateway: gateway, tools: tools, contextTokens: settings.chatContextTokens).register(on: api)
-    let openAPI = OpenAPIController(access: access)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))
-    openAPI.complete(with: routes)
+    contract.complete(with: catalog.all)
     return router
 }
 

@@ -4,12 +4,13 @@ import Hummingbird
 /// `?page=1&page_size=20` (at most 100), validated.
 public struct ListQuery: Sendable {
     public static let maxPageSize = 100
+    public static let maxPage = 1_000_000
     public let page: Int
     public let pageSize: Int
 
     public init(_ request: Request) throws {
         let query = request.uri.queryParameters
-        page = try Self.integer(query["page"].map(String.init), name: "page", default: 1, range: 1...1_000_000)
+        page = try Self.integer(query["page"].map(String.init), name: "page", default: 1, range: 1...Self.maxPage)
         pageSize = try Self.integer(query["page_size"].map(String.init), name: "page_size", default: 20, range: 1...Self.maxPageSize)
     }
 

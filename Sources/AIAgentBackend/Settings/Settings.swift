@@ -36,6 +36,8 @@ public struct Settings: Sendable {
     public var enableMetrics = true
     /// When set, `/metrics` answers only requests bearing this token.
     public var metricsToken: String?
+    /// Check every JSON answer against the route's declared schema (the test suite turns it on).
+    public var validateResponses = false
     /// Bounded wait for in-flight requests on SIGTERM/SIGINT.
     public var shutdownTimeout: Duration = .seconds(30)
     public var accessTokenLifetime: Duration = .seconds(30 * 60)
@@ -115,6 +117,7 @@ public struct Settings: Sendable {
         autoMigrate = try reader.bool("AUTO_MIGRATE", default: autoMigrate)
         enableMetrics = try reader.bool("ENABLE_METRICS", default: enableMetrics)
         metricsToken = reader.optionalString("METRICS_TOKEN")
+        validateResponses = try reader.bool("VALIDATE_RESPONSES", default: validateResponses)
         shutdownTimeout = try reader.seconds("SHUTDOWN_TIMEOUT", default: shutdownTimeout)
         accessTokenLifetime = .seconds(60 * (try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, in: 1...1440)))
         refreshTokenLifetime = .seconds(86_400 * (try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, in: 1...365)))

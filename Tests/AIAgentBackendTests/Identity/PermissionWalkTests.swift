@@ -26,7 +26,7 @@ import Testing
             for route in routes {
                 let template = RequestObservationMiddleware.routeLabel(route.path.description)
                 let name = "\(route.method.rawValue) \(template)"
-                guard let access = services.access.declaredAccess(route.method, template) else {
+                guard let access = services.catalog.declaration(route.method, template)?.access else {
                     Issue.record("\(name) declares no access requirement")
                     continue
                 }

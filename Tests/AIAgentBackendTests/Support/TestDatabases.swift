@@ -37,6 +37,7 @@ enum TestDatabases {
         settings.adminPassword = TestDatabases.adminPassword
         settings.bcryptCost = 4
         settings.redisEnabled = false
+        settings.validateResponses = true
         return settings
     }
 

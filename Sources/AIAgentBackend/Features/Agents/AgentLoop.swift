@@ -32,7 +32,7 @@ struct AgentProfile: Sendable {
 
 /// One step of a run: a model call, or a tool call the model asked for.
 struct RunStep: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable { case model, tool }
+    enum Kind: String, Codable, CaseIterable, Sendable { case model, tool }
     var kind: Kind
     var text: String?
     var toolCalls: [ToolCall]?
@@ -93,6 +93,18 @@ enum AgentEvent: Sendable {
              "cost": cost.map(JSONValue.number) ?? .null]
         }
     }
+}
+
+extension AgentEvent {
+    /// The events of a streamed answer, for the API contract: the loop's own, then the end.
+    static let streamEvents: [String: String] = [
+        "delta": "a piece of the answer: {text}",
+        "tool_call": "the model calls a tool: {id, name, arguments}",
+        "tool_result": "the tool's answer: {id, name, result, is_error}",
+        "usage": "tokens and cost of one model call: {input_tokens, output_tokens, cost}",
+        "done": "the end: the stored result's ids and status",
+        "error": "the end, failed: ids, status and message",
+    ]
 }
 
 struct RunOutcome: Sendable {

@@ -35,7 +35,7 @@ final class Agent: Model, @unchecked Sendable {
 final class AgentRun: Model, @unchecked Sendable {
     static let schema = "agent_runs"
 
-    enum Status: String, Codable, Sendable {
+    enum Status: String, Codable, CaseIterable, Sendable {
         case running, succeeded, failed
         case maxSteps = "max_steps"
     }

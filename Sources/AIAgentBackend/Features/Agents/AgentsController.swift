@@ -11,14 +11,20 @@ struct AgentsController {
 
     func register(on routes: SecuredRoutes) {
         let agents = routes.group("agents")
-        agents.get(.permission("agent:read"), use: list)
-        agents.post(.permission("agent:create"), use: create)
-        agents.get(":id", .permission("agent:read"), use: get)
-        agents.put(":id", .permission("agent:update"), use: update)
-        agents.delete(":id", .permission("agent:delete"), use: delete)
-        agents.post(":id/run", .permission("agent:run"), use: run)
-        agents.get(":id/runs", .permission("agent:read"), use: runs)
-        agents.get(":id/runs/:run_id", .permission("agent:read"), use: getRun)
+        agents.get(.permission(.agentRead), RouteContract("List agents", query: QueryParameter.paging + [.oneOf("type", AgentType.self)],
+                                                         returns: ListPage<AgentResponse>.self), use: list)
+        agents.post(.permission(.agentCreate), RouteContract("Create an agent", body: AgentInput.self, returns: AgentResponse.self, status: .created),
+                    use: create)
+        agents.get(":id", .permission(.agentRead), RouteContract("Get an agent", returns: AgentResponse.self), use: get)
+        agents.put(":id", .permission(.agentUpdate), RouteContract("Update an agent", body: AgentInput.self, returns: AgentResponse.self), use: update)
+        agents.delete(":id", .permission(.agentDelete), RouteContract("Delete an agent"), use: delete)
+        agents.post(":id/run", .permission(.agentRun), RouteContract(
+            "Run an agent", description: "As JSON, or with `stream: true` as server-sent events.", body: RunInput.self,
+            success: .jsonOrEventStream(SchemaType(AgentRunResponse.self), events: AgentEvent.streamEvents), errors: [.conflict]), use: run)
+        agents.get(":id/runs", .permission(.agentRead), RouteContract("List an agent's runs", query: QueryParameter.paging,
+                                                                     returns: ListPage<AgentRunResponse>.self), use: runs)
+        agents.get(":id/runs/:run_id", .permission(.agentRead), RouteContract("Get a run with its steps", returns: AgentRunResponse.self),
+                   use: getRun)
     }
 
     /// Create takes every field; update only those present.

@@ -24,14 +24,24 @@ struct ChatController {
 
     func register(on routes: SecuredRoutes) {
         let sessions = routes.group("chat/sessions")
-        sessions.get(.permission("chat:use"), use: list)
-        sessions.post(.permission("chat:use"), use: create)
-        sessions.get(":id", .permission("chat:use"), use: get)
-        sessions.put(":id", .permission("chat:use"), use: rename)
-        sessions.delete(":id", .permission("chat:use"), use: delete)
-        sessions.post(":id/messages", .permission("chat:use"), use: send)
-        sessions.post(":id/regenerate", .permission("chat:use"), use: regenerate)
-        sessions.get(":id/export", .permission("chat:use"), use: export)
+        let answer = RouteContract.Success.jsonOrEventStream(SchemaType(ChatExchangeResponse.self), events: AgentEvent.streamEvents)
+        sessions.get(.permission(.chatUse), RouteContract("List the caller's chat sessions", query: QueryParameter.paging,
+                                                         returns: ListPage<ChatSessionResponse>.self), use: list)
+        sessions.post(.permission(.chatUse), RouteContract("Start a chat session", body: SessionInput.self, returns: ChatSessionResponse.self,
+                                                          status: .created), use: create)
+        sessions.get(":id", .permission(.chatUse), RouteContract("Get a session with its messages", returns: ChatSessionResponse.self), use: get)
+        sessions.put(":id", .permission(.chatUse), RouteContract("Rename a session", body: SessionInput.self, returns: ChatSessionResponse.self),
+                     use: rename)
+        sessions.delete(":id", .permission(.chatUse), RouteContract("Delete a session"), use: delete)
+        sessions.post(":id/messages", .permission(.chatUse), RouteContract(
+            "Send a message and get the answer", description: "As JSON, or with `stream: true` as server-sent events.",
+            body: MessageInput.self, success: answer), use: send)
+        sessions.post(":id/regenerate", .permission(.chatUse), RouteContract(
+            "Replace the last answer", body: RegenerateInput.self, success: answer, errors: [.conflict]), use: regenerate)
+        sessions.get(":id/export", .permission(.chatUse), RouteContract(
+            "Download a session", query: [.oneOf("format", ExportFormat.self)],
+            success: .media("text/markdown", description: "Markdown (format=markdown, the default) or JSON (format=json), as an attachment")),
+            use: export)
     }
 
     struct SessionInput: Decodable {
@@ -134,6 +144,10 @@ struct ChatController {
             .filter(\.$position > history.last!.position).delete()
         return try await answer(sessionID, history: history, newMessage: nil, title: nil, loop: loop,
                                 stream: input.stream == true, request: request, context: context)
+    }
+
+    enum ExportFormat: String, CaseIterable {
+        case markdown, md, json
     }
 
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -35,11 +35,11 @@ struct SessionRoute: Sendable {
 final class ChatMessageRecord: Model, @unchecked Sendable {
     static let schema = "chat_messages"
 
-    enum Role: String, Codable, Sendable { case user, assistant }
+    enum Role: String, Codable, CaseIterable, Sendable { case user, assistant }
 
     /// `partial`: the answer broke off (provider failure or client gone) after some text;
     /// `error`: it failed before any text.
-    enum Status: String, Codable, Sendable { case complete, partial, error }
+    enum Status: String, Codable, CaseIterable, Sendable { case complete, partial, error }
 
     @ID(key: .id) var id: UUID?
     @Parent(key: "session_id") var session: ChatSession

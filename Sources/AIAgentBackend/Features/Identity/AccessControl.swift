@@ -2,20 +2,19 @@ import FluentKit
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Synchronization
 
-/// What a route requires. Every `/api/v1` route declares one; a test walks the router
-/// and fails for a route that does not.
+/// What a route requires. Every `/api/v1` route declares one (`SecuredRoutes`); a test
+/// walks the router and fails for a route that does not.
 enum Access: Sendable, Equatable, CustomStringConvertible {
     case anyone
     case authenticated
-    case permission(String)
+    case permission(Permission)
 
     var description: String {
         switch self {
         case .anyone: "public"
         case .authenticated: "authenticated"
-        case .permission(let code): code
+        case .permission(let permission): permission.rawValue
         }
     }
 }
@@ -62,7 +61,7 @@ struct Principal: Codable, Sendable {
     func allows(_ access: Access) -> Bool {
         switch access {
         case .anyone, .authenticated: true
-        case .permission(let code): isSuperuser || permissions.contains(code)
+        case .permission(let permission): isSuperuser || permissions.contains(permission.rawValue)
         }
     }
 }
@@ -80,22 +79,12 @@ final class AccessControl: Sendable {
     /// one only through the shared cache.
     static let localPrincipalTTL: Duration = .seconds(2)
     private let localPrincipals = ExpiringMap<UUID, Principal>()
-    private let declared = Mutex<[String: Access]>([:])
 
     init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies) {
         self.tokens = tokens
         self.database = database
         self.cache = cache
         self.trustedProxies = trustedProxies
-    }
-
-    func declare(_ method: HTTPRequest.Method, _ path: String, _ access: Access) {
-        declared.withLock { $0["\(method.rawValue) \(path)"] = access }
-    }
-
-    /// The declared requirement of a route, by method and template (`/api/v1/users/:id`).
-    func declaredAccess(_ method: HTTPRequest.Method, _ path: String) -> Access? {
-        declared.withLock { $0["\(method.rawValue) \(path)"] }
     }
 
     func authorize(_ request: Request, _ access: Access) async throws -> Principal? {
@@ -180,66 +169,6 @@ final class AccessControl: Sendable {
     }
 
     static func principalKey(_ userID: UUID) -> String { "auth:principal:\(userID.uuidString)" }
-}
-
-/// Registers routes with their required access: the check runs before the handler and
-/// the requirement is recorded for the route-walking permission test.
-struct SecuredRoutes {
-    let group: RouterGroup<AppRequestContext>
-    let basePath: String
-    let access: AccessControl
-
-    func group(_ path: String) -> SecuredRoutes {
-        SecuredRoutes(group: group.group(RouterPath(path)), basePath: Self.join(basePath, path), access: access)
-    }
-
-    func get(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on(path, .get, requirement, handler)
-    }
-
-    func get(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on("", .get, requirement, handler)
-    }
-
-    func post(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on(path, .post, requirement, handler)
-    }
-
-    func post(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on("", .post, requirement, handler)
-    }
-
-    func put(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on(path, .put, requirement, handler)
-    }
-
-    func put(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on("", .put, requirement, handler)
-    }
-
-    func delete(_ path: String, _ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on(path, .delete, requirement, handler)
-    }
-
-    func delete(_ requirement: Access, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        on("", .delete, requirement, handler)
-    }
-
-    private func on(_ path: String, _ method: HTTPRequest.Method, _ requirement: Access, _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
-        access.declare(method, Self.join(basePath, path), requirement)
-        let access = self.access
-        group.on(RouterPath(path), method: method) { request, context in
-            var context = context
-            context.principal = try await access.authorize(request, requirement)
-            context.audit?.principal = context.principal
-            return try await handler(request, context)
-        }
-    }
-
-    static func join(_ base: String, _ path: String) -> String {
-        let parts = (base.split(separator: "/") + path.split(separator: "/")).map(String.init)
-        return "/" + parts.joined(separator: "/")
-    }
 }
 
 extension AppRequestContext {

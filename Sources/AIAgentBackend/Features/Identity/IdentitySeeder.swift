@@ -21,7 +21,7 @@ struct IdentitySeeder {
             root.sortOrder = 0
             try await root.create(on: db)
 
-            var permissionMenus: [String: Menu] = [:]
+            var permissionMenus: [Permission: Menu] = [:]
             var allMenus: [Menu] = []
             func insert(_ entries: [PermissionCatalog.Entry], parent: UUID?) async throws {
                 for (index, entry) in entries.enumerated() {
@@ -34,7 +34,7 @@ struct IdentitySeeder {
                     menu.icon = entry.icon
                     menu.sortOrder = index
                     menu.hidden = false
-                    menu.permission = entry.permission
+                    menu.permission = entry.permission?.rawValue
                     try await menu.create(on: db)
                     allMenus.append(menu)
                     if let permission = entry.permission { permissionMenus[permission] = menu }

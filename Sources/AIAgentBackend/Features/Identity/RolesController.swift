@@ -9,12 +9,15 @@ struct RolesController {
 
     func register(on routes: SecuredRoutes) {
         let roles = routes.group("roles")
-        roles.get(.permission("role:read"), use: list)
-        roles.post(.permission("role:create"), use: create)
-        roles.get(":id", .permission("role:read"), use: get)
-        roles.put(":id", .permission("role:update"), use: update)
-        roles.delete(":id", .permission("role:delete"), use: delete)
-        roles.put(":id/menus", .permission("role:update"), use: grantMenus)
+        roles.get(.permission(.roleRead), RouteContract("List roles", query: QueryParameter.paging, returns: ListPage<RoleResponse>.self), use: list)
+        roles.post(.permission(.roleCreate), RouteContract("Create a role", body: RoleInput.self, returns: RoleResponse.self, status: .created,
+                                                          errors: [.conflict]), use: create)
+        roles.get(":id", .permission(.roleRead), RouteContract("Get a role with its menu entries", returns: RoleResponse.self), use: get)
+        roles.put(":id", .permission(.roleUpdate), RouteContract("Update a role", body: RoleInput.self, returns: RoleResponse.self,
+                                                                errors: [.conflict]), use: update)
+        roles.delete(":id", .permission(.roleDelete), RouteContract("Delete a role", errors: [.conflict]), use: delete)
+        roles.put(":id/menus", .permission(.roleUpdate), RouteContract("Replace the menu entries (permissions) a role grants",
+                                                                      body: MenuGrant.self, returns: RoleResponse.self), use: grantMenus)
     }
 
     struct RoleInput: Decodable {

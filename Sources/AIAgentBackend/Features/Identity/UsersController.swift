@@ -15,15 +15,23 @@ struct UsersController {
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
-        users.get(.permission("user:read"), use: list)
-        users.post(.permission("user:create"), use: create)
-        users.get(":id", .permission("user:read"), use: get)
-        users.put(":id", .permission("user:update"), use: update)
-        users.delete(":id", .permission("user:delete"), use: delete)
-        users.post(":id/reset-password", .permission("user:update"), use: resetPassword)
-        users.post(":id/enable", .permission("user:update"), use: enable)
-        users.post(":id/disable", .permission("user:update"), use: disable)
-        users.put(":id/roles", .permission("user:update"), use: assignRoles)
+        users.get(.permission(.userRead), RouteContract(
+            "List users", query: QueryParameter.paging + [
+                .string("username", maxLength: 64, "Part of the username"), .uuid("department_id"), .oneOf("status", UserStatus.self),
+            ], returns: ListPage<UserResponse>.self), use: list)
+        users.post(.permission(.userCreate), RouteContract("Create a user", body: UserInput.self, returns: UserResponse.self, status: .created,
+                                                          errors: [.conflict]), use: create)
+        users.get(":id", .permission(.userRead), RouteContract("Get a user", returns: UserResponse.self), use: get)
+        users.put(":id", .permission(.userUpdate), RouteContract("Update a user", body: UserInput.self, returns: UserResponse.self,
+                                                                errors: [.conflict]), use: update)
+        users.delete(":id", .permission(.userDelete), RouteContract("Delete a user", errors: [.conflict]), use: delete)
+        users.post(":id/reset-password", .permission(.userUpdate), RouteContract(
+            "Set a user's password", description: "Ends every session of the user.", body: PasswordReset.self), use: resetPassword)
+        users.post(":id/enable", .permission(.userUpdate), RouteContract("Enable a user", returns: UserResponse.self), use: enable)
+        users.post(":id/disable", .permission(.userUpdate), RouteContract("Disable a user", returns: UserResponse.self, errors: [.conflict]),
+                   use: disable)
+        users.put(":id/roles", .permission(.userUpdate), RouteContract("Replace a user's roles", body: RoleAssignment.self,
+                                                                      returns: UserResponse.self, errors: [.conflict]), use: assignRoles)
     }
 
     struct UserInput: Decodable {

@@ -4,6 +4,11 @@ import Foundation
 import Logging
 
 /// Who a model call is made for, as written to `llm_usage`.
+/// What a model call was made for, as recorded and filtered in `llm_usage`.
+enum UsageSource: String, CaseIterable, Sendable {
+    case chat, agent, test
+}
+
 struct UsageContext: Sendable {
     var userID: UUID?
     /// chat, agent or test.

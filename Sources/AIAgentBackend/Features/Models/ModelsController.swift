@@ -9,12 +9,17 @@ struct ModelsController {
 
     func register(on routes: SecuredRoutes) {
         let models = routes.group("models")
-        models.get(.permission("model:read"), use: list)
-        models.post(.permission("model:create"), use: create)
-        models.get(":id", .permission("model:read"), use: get)
-        models.put(":id", .permission("model:update"), use: update)
-        models.delete(":id", .permission("model:delete"), use: delete)
-        models.post(":id/test", .permission("model:test"), use: test)
+        models.get(.permission(.modelRead), RouteContract(
+            "List model configurations", query: QueryParameter.paging + [.oneOf("provider", ProviderConfiguration.Kind.self)],
+            returns: ListPage<ModelConfigResponse>.self), use: list)
+        models.post(.permission(.modelCreate), RouteContract("Create a model configuration", body: ModelInput.self,
+                                                            returns: ModelConfigResponse.self, status: .created), use: create)
+        models.get(":id", .permission(.modelRead), RouteContract("Get a model configuration", returns: ModelConfigResponse.self), use: get)
+        models.put(":id", .permission(.modelUpdate), RouteContract(
+            "Update a model configuration", description: "Changing base_url drops the stored API key unless api_key comes with it.",
+            body: ModelInput.self, returns: ModelConfigResponse.self), use: update)
+        models.delete(":id", .permission(.modelDelete), RouteContract("Delete a model configuration", errors: [.conflict]), use: delete)
+        models.post(":id/test", .permission(.modelTest), RouteContract("Test the connection to the provider", returns: TestResult.self), use: test)
     }
 
     /// Create takes every field; update only those present (`api_key: ""` removes the key).

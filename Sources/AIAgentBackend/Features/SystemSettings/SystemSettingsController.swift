@@ -10,10 +10,13 @@ struct SystemSettingsController {
 
     func register(on routes: SecuredRoutes) {
         let settings = routes.group("system/settings")
-        settings.get(.permission("settings:read"), use: list)
-        settings.get(":key", .permission("settings:read"), use: get)
-        settings.put(":key", .permission("settings:update"), use: put)
-        settings.delete(":key", .permission("settings:update"), use: delete)
+        let key = ["key": JSONSchema.string(maxLength: 100, pattern: Self.keyPattern)]
+        settings.get(.permission(.settingsRead), RouteContract("List settings", query: QueryParameter.paging,
+                                                              returns: ListPage<SystemSettingResponse>.self), use: list)
+        settings.get(":key", .permission(.settingsRead), RouteContract("Get a setting", path: key, returns: SystemSettingResponse.self), use: get)
+        settings.put(":key", .permission(.settingsUpdate), RouteContract("Create or replace a setting", path: key, body: SystemSettingUpdate.self,
+                                                                        returns: SystemSettingResponse.self), use: put)
+        settings.delete(":key", .permission(.settingsUpdate), RouteContract("Delete a setting", path: key), use: delete)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<SystemSettingResponse> {
@@ -51,6 +54,9 @@ struct SystemSettingsController {
         try await setting.save(on: database.database)
         return SystemSettingResponse(setting)
     }
+
+    /// What `isValidKey` accepts, for the API contract.
+    static let keyPattern = "^[a-z][a-z0-9_.]{0,99}$"
 
     static func isValidKey(_ key: String) -> Bool {
         guard let first = key.unicodeScalars.first, key.count <= 100, ("a"..."z").contains(first) else { return false }

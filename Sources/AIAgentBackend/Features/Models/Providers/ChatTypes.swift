@@ -21,7 +21,7 @@ public struct ToolCall: Codable, Sendable, Equatable, Hashable {
 
 /// One message of a conversation, in no provider's format.
 public struct ChatMessage: Codable, Sendable, Equatable, Hashable {
-    public enum Role: String, Codable, Sendable {
+    public enum Role: String, Codable, CaseIterable, Sendable {
         case system, user, assistant, tool
     }
 
