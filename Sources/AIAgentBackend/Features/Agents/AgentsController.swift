@@ -1,11 +1,10 @@
-import FluentKit
 import Foundation
 import Hummingbird
-import SQLKit
 
 /// `/api/v1/agents`: agents, running them, and their recorded runs.
 struct AgentsController {
-    let database: DatabaseService
+    let agents: AgentRepository
+    let configs: ModelConfigRepository
     let gateway: LLMGateway
     let tools: ToolRegistry
 
@@ -59,15 +58,13 @@ struct AgentsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentResponse> {
         let page = try ListQuery(request)
-        let query = Agent.query(on: database.database)
-        if let type = request.uri.queryParameters["type"] { query.filter(\.$type == AgentType(rawValue: String(type)) ?? .custom) }
-        let total = try await query.count()
-        let items = try await query.copy().sort(\.$name).range(page.range).all()
+        let type = request.uri.queryParameters["type"].map { AgentType(rawValue: String($0)) ?? .custom }
+        let (items, total) = try await agents.list(type: type, page)
         return ListPage(items: try items.map(AgentResponse.init), total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> AgentResponse {
-        try AgentResponse(try await find(context))
+        try AgentResponse(try await agents.find(context.parameters.require("id", as: UUID.self)))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<AgentResponse> {
@@ -84,27 +81,27 @@ struct AgentsController {
         agent.errorCount = 0
         agent.ownerID = try context.requirePrincipal().userID
         try await apply(input, to: agent)
-        try await agent.create(on: database.database)
+        try await agents.create(agent)
         context.audit?.resourceID = agent.id?.uuidString
         return EditedResponse(status: .created, response: try AgentResponse(agent))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> AgentResponse {
-        let agent = try await find(context)
+        let agent = try await agents.find(context.parameters.require("id", as: UUID.self))
         try await apply(try await request.decodeJSON(as: AgentInput.self, context: context), to: agent)
-        try await agent.save(on: database.database)
+        try await agents.save(agent)
         return try AgentResponse(agent)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await find(context).delete(on: database.database)
+        try await agents.delete(try await agents.find(context.parameters.require("id", as: UUID.self)))
         return Response(status: .noContent)
     }
 
     /// Runs the agent on `input`: the recorded run as JSON, or with `stream: true` the run's
     /// events as SSE, ending with `done` (or `error`) carrying the run id.
     @Sendable func run(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let agent = try await find(context)
+        let agent = try await agents.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: RunInput.self, context: context)
         guard !input.input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.validation(field: "input", "must not be empty") }
         guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
@@ -120,7 +117,7 @@ struct AgentsController {
         record.stepsJSON = "[]"
         record.inputTokens = 0
         record.outputTokens = 0
-        try await record.create(on: database.database)
+        try await agents.create(record)
         context.audit?.resourceID = record.id?.uuidString
         guard input.stream == true else {
             let started = ContinuousClock.now
@@ -142,24 +139,19 @@ struct AgentsController {
     }
 
     @Sendable func runs(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentRunResponse> {
-        let agent = try await find(context)
+        let agent = try await agents.find(context.parameters.require("id", as: UUID.self))
         let page = try ListQuery(request)
-        let query = AgentRun.query(on: database.database).filter(\.$agent.$id == (try agent.requireID()))
-        let total = try await query.count()
-        let items = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
+        let (items, total) = try await agents.runs(of: agent, page)
         return ListPage(items: try items.map { try AgentRunResponse($0, withSteps: false) }, total: total, request: page)
     }
 
     @Sendable func getRun(_ request: Request, context: AppRequestContext) async throws -> AgentRunResponse {
-        let agent = try await find(context)
+        let agent = try await agents.find(context.parameters.require("id", as: UUID.self))
         let runID = try context.parameters.require("run_id", as: UUID.self)
-        guard let run = try await AgentRun.query(on: database.database).filter(\.$id == runID).filter(\.$agent.$id == agent.requireID()).first() else {
-            throw APIError.notFound("no run \(runID) of this agent")
-        }
-        return try AgentRunResponse(run)
+        return try AgentRunResponse(try await agents.run(runID, of: agent))
     }
 
-    /// Stores the outcome and bumps the agent's counters in one statement, so concurrent runs all count.
+    /// Stores the outcome; the agent's counters count it.
     private func finish(_ run: AgentRun, _ outcome: RunOutcome, started: ContinuousClock.Instant) async throws {
         run.output = outcome.text
         run.status = switch outcome.status {
@@ -174,29 +166,14 @@ struct AgentsController {
         run.cost = outcome.cost
         run.durationMs = ((ContinuousClock.now - started) / .microseconds(10)).rounded() / 100
         run.finishedAt = Date()
-        try await run.save(on: database.database)
-        func incremented(_ column: String) -> any SQLExpression { SQLBinaryExpression(SQLColumn(column), .add, SQLLiteral.numeric("1")) }
-        let counter = outcome.status == .completed ? "success_count" : "error_count"
-        try await database.sql.update(Agent.schema)
-            .set(SQLColumn("run_count"), to: incremented("run_count"))
-            .set(SQLColumn(counter), to: incremented(counter))
-            .set("last_run_at", to: SQLBind(run.finishedAt))
-            .where("id", .equal, SQLBind(run.$agent.id))
-            .run()
-    }
-
-    private func find(_ context: AppRequestContext) async throws -> Agent {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let agent = try await Agent.find(id, on: database.database) else { throw APIError.notFound("no agent \(id)") }
-        return agent
+        try await agents.finish(run, succeeded: outcome.status == .completed)
     }
 
     private func apply(_ input: AgentInput, to agent: Agent) async throws {
         if let name = input.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard (1...100).contains(trimmed.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
-            let taken = try await Agent.query(on: database.database).filter(\.$name == trimmed).all().contains { $0.id != agent.id }
-            if taken { throw APIError.conflict("an agent named '\(trimmed)' exists") }
+            if try await agents.isTaken(name: trimmed, byOtherThan: agent) { throw APIError.conflict("an agent named '\(trimmed)' exists") }
             agent.name = trimmed
         }
         if let description = input.description { agent.description = description }
@@ -207,7 +184,7 @@ struct AgentsController {
             agent.type = value
         }
         if let configID = input.modelConfigID {
-            guard try await ModelConfig.find(configID, on: database.database) != nil else {
+            guard try await configs.config(withID: configID) != nil else {
                 throw APIError.validation(field: "model_config_id", "no model configuration with this id")
             }
             agent.$modelConfig.id = configID

@@ -1,10 +1,9 @@
-import FluentKit
 import Foundation
 import Hummingbird
 
 /// `GET /api/v1/audit-logs`: the audit trail, newest first, with filters.
 struct AuditController {
-    let database: DatabaseService
+    let auditLogs: AuditLogRepository
 
     func register(on routes: SecuredRoutes) {
         routes.get("audit-logs", .permission(.auditRead), RouteContract(
@@ -17,21 +16,20 @@ struct AuditController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AuditLogResponse> {
         let page = try ListQuery(request)
         let parameters = request.uri.queryParameters
-        let query = AuditLog.query(on: database.database)
+        var filter = AuditLogRepository.Filter()
         if let user = parameters["user_id"] {
             guard let id = UUID(uuidString: String(user)) else { throw APIError.validation(field: "user_id", "must be a UUID") }
-            query.filter(\.$userID == id)
+            filter.userID = id
         }
-        if let resource = parameters["resource_type"] { query.filter(\.$resourceType == String(resource)) }
-        if let action = parameters["action"] { query.filter(\.$action == String(action)) }
+        filter.resourceType = parameters["resource_type"].map(String.init)
+        filter.action = parameters["action"].map(String.init)
         if let status = parameters["status"] {
             guard let code = Int(status) else { throw APIError.validation(field: "status", "must be an HTTP status code") }
-            query.filter(\.$status == code)
+            filter.status = code
         }
-        if let from = try request.timestampParameter("from") { query.filter(\.$createdAt >= from) }
-        if let to = try request.timestampParameter("to") { query.filter(\.$createdAt < to) }
-        let total = try await query.count()
-        let logs = try await query.copy().sort(\.$createdAt, .descending).range(page.range).all()
+        filter.from = try request.timestampParameter("from")
+        filter.to = try request.timestampParameter("to")
+        let (logs, total) = try await auditLogs.list(filter, page)
         return ListPage(items: try logs.map(AuditLogResponse.init), total: total, request: page)
     }
 }

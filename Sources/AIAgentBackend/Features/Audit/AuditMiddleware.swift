@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,7 +10,7 @@ import NIOCore
 /// that it never delays the response, and its duration covers the whole exchange.
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let database: DatabaseService
+    let auditLogs: AuditLogRepository
     let trustedProxies: TrustedProxies
     static let mutatingMethods: Set<HTTPRequest.Method> = [.post, .put, .patch, .delete]
     static let summaryLimit = 2000
@@ -75,7 +74,7 @@ struct AuditMiddleware: RouterMiddleware {
         log.summary = resourceType == "auth" ? nil : body.flatMap { Redaction.summary(of: $0, limit: Self.summaryLimit) }
         log.createdAt = Date()
         do {
-            try await log.create(on: database.database)
+            try await auditLogs.create(log)
         } catch {
             context.logger.error("audit record not written", metadata: ["error": "\(error)", "route": "\(route)"])
         }

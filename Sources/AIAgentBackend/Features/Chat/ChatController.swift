@@ -1,26 +1,14 @@
-import FluentKit
 import Foundation
 import Hummingbird
 
 /// `/api/v1/chat/sessions`: each user's conversations. Another user's session is a 404.
 struct ChatController {
-    let database: DatabaseService
+    let sessions: ChatSessionRepository
+    let agents: AgentRepository
     let gateway: LLMGateway
     let tools: ToolRegistry
     /// `CHAT_CONTEXT_TOKENS`: the budget of models whose configuration sets none.
     let contextTokens: Int
-    /// Who owns each session and what answers in it, fixed at creation: kept in process, since
-    /// checking them in the database cost a round trip before every answer. A delete here drops
-    /// its entry at once; another replica's delete is seen within ``routeTTL``.
-    private let routes = ExpiringMap<UUID, SessionRoute>()
-    static let routeTTL: Duration = .seconds(30)
-
-    init(database: DatabaseService, gateway: LLMGateway, tools: ToolRegistry, contextTokens: Int) {
-        self.database = database
-        self.gateway = gateway
-        self.tools = tools
-        self.contextTokens = contextTokens
-    }
 
     func register(on routes: SecuredRoutes) {
         let sessions = routes.group("chat/sessions")
@@ -67,9 +55,7 @@ struct ChatController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ChatSessionResponse> {
         let page = try ListQuery(request)
-        let query = ChatSession.query(on: database.database).filter(\.$userID == (try context.requirePrincipal().userID))
-        let total = try await query.count()
-        let items = try await query.copy().sort(\.$updatedAt, .descending).range(page.range).all()
+        let (items, total) = try await sessions.list(ownedBy: context.requirePrincipal().userID, page)
         return ListPage(items: try items.map { try ChatSessionResponse($0) }, total: total, request: page)
     }
 
@@ -80,38 +66,35 @@ struct ChatController {
         session.title = try Self.validTitle(input.title ?? ChatSession.defaultTitle)
         switch (input.agentID, input.modelConfigID) {
         case (let agentID?, nil):
-            guard try await Agent.find(agentID, on: database.database) != nil else { throw APIError.validation(field: "agent_id", "no agent with this id") }
+            guard try await agents.agent(withID: agentID) != nil else { throw APIError.validation(field: "agent_id", "no agent with this id") }
             session.$agent.id = agentID
         case (nil, let configID?):
             session.$modelConfig.id = try await gateway.activeModel(configID, field: "model_config_id").id
         default:
             throw APIError.validation(field: "agent_id", "give exactly one of agent_id and model_config_id")
         }
-        try await session.create(on: database.database)
-        // Its first message usually follows at once, on this replica.
-        routes.set(SessionRoute(session), for: try session.requireID(), ttl: Self.routeTTL)
+        try await sessions.create(session)
         context.audit?.resourceID = session.id?.uuidString
         return EditedResponse(status: .created, response: try ChatSessionResponse(session))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> ChatSessionResponse {
-        let session = try await find(context)
-        return try ChatSessionResponse(session, messages: try await messages(of: session))
+        let session = try await sessions.find(context.parameters.require("id", as: UUID.self), ownedBy: context.requirePrincipal().userID)
+        return try ChatSessionResponse(session, messages: try await sessions.messages(ofSession: session.requireID()))
     }
 
     @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> ChatSessionResponse {
-        let session = try await find(context)
+        let session = try await sessions.find(context.parameters.require("id", as: UUID.self), ownedBy: context.requirePrincipal().userID)
         let input = try await request.decodeJSON(as: SessionInput.self, context: context)
         guard let title = input.title else { throw APIError.validation(field: "title", "is required") }
         session.title = try Self.validTitle(title)
-        try await session.save(on: database.database)
+        try await sessions.save(session)
         return try ChatSessionResponse(session)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await find(context)
-        try await session.delete(on: database.database)
-        routes.remove(try session.requireID())
+        let session = try await sessions.find(context.parameters.require("id", as: UUID.self), ownedBy: context.requirePrincipal().userID)
+        try await sessions.delete(session)
         return Response(status: .noContent)
     }
 
@@ -120,8 +103,8 @@ struct ChatController {
     @Sendable func send(_ request: Request, context: AppRequestContext) async throws -> Response {
         let sessionID = try context.parameters.require("id", as: UUID.self)
         // Read while the session is checked; used only if the session is the caller's.
-        async let pendingHistory = messages(ofSession: sessionID)
-        let route = try await route(sessionID, context)
+        async let pendingHistory = sessions.messages(ofSession: sessionID)
+        let route = try await sessions.route(sessionID, ownedBy: context.requirePrincipal().userID)
         let input = try await request.decodeJSON(as: MessageInput.self, context: context)
         let content = input.content.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !content.isEmpty else { throw APIError.validation(field: "content", "must not be empty") }
@@ -134,14 +117,13 @@ struct ChatController {
     /// Replaces the last answer with a new one.
     @Sendable func regenerate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let sessionID = try context.parameters.require("id", as: UUID.self)
-        let route = try await route(sessionID, context)
+        let route = try await sessions.route(sessionID, ownedBy: context.requirePrincipal().userID)
         let input = try await request.decodeJSON(as: RegenerateInput.self, context: context)
-        var history = try await messages(ofSession: sessionID)
+        var history = try await sessions.messages(ofSession: sessionID)
         while history.last?.role == .assistant { history.removeLast() }
         guard !history.isEmpty else { throw APIError.conflict("the session has no message to answer") }
         let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
-        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == sessionID)
-            .filter(\.$position > history.last!.position).delete()
+        try await sessions.deleteMessages(ofSession: sessionID, after: history.last!.position)
         return try await answer(sessionID, history: history, newMessage: nil, title: nil, loop: loop,
                                 stream: input.stream == true, request: request, context: context)
     }
@@ -151,8 +133,8 @@ struct ChatController {
     }
 
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await find(context)
-        let messages = try await messages(of: session)
+        let session = try await sessions.find(context.parameters.require("id", as: UUID.self), ownedBy: context.requirePrincipal().userID)
+        let messages = try await sessions.messages(ofSession: session.requireID())
         let format = request.uri.queryParameters["format"].map(String.init) ?? "markdown"
         let filename = "chat-\(try session.requireID().uuidString.prefix(8).lowercased())"
         let (body, contentType, ext): (String, String, String)
@@ -231,34 +213,14 @@ struct ChatController {
         message.inputTokens = outcome?.usage.inputTokens ?? 0
         message.outputTokens = outcome?.usage.outputTokens ?? 0
         message.cost = outcome?.cost
-        try await database.database.transaction { db in
-            try await message.create(on: db)
-            if let title {
-                try await ChatSession.query(on: db).filter(\.$id == sessionID).filter(\.$title == ChatSession.defaultTitle)
-                    .set(\.$title, to: title).update()
-            }
-            // Touches `updated_at`, so the session list shows the latest conversations first.
-            try await ChatSession.query(on: db).filter(\.$id == sessionID).set(\.$updatedAt, to: Date()).update()
-        }
+        try await sessions.add(message, title: title)
         return message
-    }
-
-    /// The caller's session's route, from memory when it was seen lately.
-    private func route(_ sessionID: UUID, _ context: AppRequestContext) async throws -> SessionRoute {
-        let userID = try context.requirePrincipal().userID
-        if let route = routes[sessionID] {
-            guard route.userID == userID else { throw APIError.notFound("no chat session \(sessionID)") }
-            return route
-        }
-        let route = SessionRoute(try await find(context))
-        routes.set(route, for: sessionID, ttl: Self.routeTTL)
-        return route
     }
 
     private func makeLoop(for route: SessionRoute, userID: UUID) async throws -> AgentLoop {
         let usage = UsageContext(userID: userID, source: "chat")
         if let agentID = route.agentID {
-            guard let agent = try await Agent.find(agentID, on: database.database) else { throw APIError.conflict("the session's agent no longer exists") }
+            guard let agent = try await agents.agent(withID: agentID) else { throw APIError.conflict("the session's agent no longer exists") }
             guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
             let model = try await gateway.activeModel(agent.$modelConfig.id, field: "agent_id")
             return AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: usage), tools: tools)
@@ -270,22 +232,6 @@ struct ChatController {
     }
 
     // MARK: - Helpers
-
-    private func find(_ context: AppRequestContext) async throws -> ChatSession {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let session = try await ChatSession.query(on: database.database).filter(\.$id == id)
-            .filter(\.$userID == context.requirePrincipal().userID).first()
-        else { throw APIError.notFound("no chat session \(id)") }
-        return session
-    }
-
-    private func messages(of session: ChatSession) async throws -> [ChatMessageRecord] {
-        try await messages(ofSession: session.requireID())
-    }
-
-    private func messages(ofSession id: UUID) async throws -> [ChatMessageRecord] {
-        try await ChatMessageRecord.query(on: database.database).filter(\.$session.$id == id).sort(\.$position).all()
-    }
 
     /// What the model sees of a stored message: failed answers without text are left out.
     static func providerMessage(_ message: ChatMessageRecord) -> ChatMessage? {

@@ -5,13 +5,14 @@ import Hummingbird
 
 /// `/api/v1/auth`: login, refresh (rotation), logout, the caller's profile, menus and password.
 struct AuthController {
-    let database: DatabaseService
+    let users: UserRepository
+    let menus: MenuRepository
+    let profileBodies: ProfileBodies
     let access: AccessControl
     let hasher: PasswordHasher
     let cache: any Cache
     let settings: Settings
     var throttle: AttemptThrottle { AttemptThrottle(cache: cache) }
-    private let profileBodies = ExpiringMap<UUID, (revision: UUID, body: ByteBuffer)>()
 
     func register(on routes: SecuredRoutes) {
         let auth = routes.group("auth")
@@ -68,7 +69,7 @@ struct AuthController {
         let username = Username.normalized(input.username)
         let counters = loginCounters(username: username ?? input.username.lowercased(), client: client)
         try await throttle.admit(counters)
-        let user = try await User.query(on: database.database).filter(\.$username == username ?? "").first()
+        let user = try await users.user(named: username ?? "")
         let passwordMatches: Bool
         if let user {
             passwordMatches = try await hasher.verify(input.password, hash: user.passwordHash)
@@ -83,8 +84,7 @@ struct AuthController {
         try await throttle.reset(counters[0])
         try await throttle.reset(counters[1])
         try await throttle.refund(counters[2])
-        user.lastLoginAt = Date()
-        try await user.save(on: database.database)
+        try await users.recordLogin(user)
         try await access.forget(try user.requireID())
         let principal = try await access.principal(for: try user.requireID())
         context.audit?.principal = principal
@@ -125,32 +125,20 @@ struct AuthController {
         let permissions: [String]
     }
 
-    /// The profile is a function of the principal alone, so its JSON is encoded once per
-    /// loaded principal rather than on every call.
+    /// Encoded once per loaded principal (see ``ProfileBodies``).
     @Sendable func me(_ request: Request, context: AppRequestContext) throws -> Response {
-        let principal = try context.requirePrincipal()
-        if let cached = profileBodies[principal.userID], cached.revision == principal.revision {
-            return .json(cached.body)
-        }
-        let permissions = principal.isSuperuser ? PermissionCatalog.allPermissions : Array(principal.permissions)
-        let profile = Profile(user: principal.profile, roles: principal.roles, permissions: permissions.sorted())
-        let body = ByteBuffer(bytes: try JSONCoding.encoder.encode(profile))
-        profileBodies.set((principal.revision, body), for: principal.userID, ttl: AccessControl.principalTTL)
-        return .json(body)
+        .json(try profileBodies.body(for: try context.requirePrincipal()))
     }
 
     /// The caller's navigation: catalogs and menus they may see, buttons excluded.
     @Sendable func myMenus(_ request: Request, context: AppRequestContext) async throws -> [MenuNode] {
         let principal = try context.requirePrincipal()
-        let all = try await Menu.query(on: database.database).all()
+        let all = try await menus.all()
         let visible: [Menu]
         if principal.isSuperuser {
             visible = all
         } else {
-            let granted = try await RoleMenu.query(on: database.database)
-                .join(Role.self, on: \RoleMenu.$role.$id == \Role.$id)
-                .filter(Role.self, \.$code ~~ principal.roles)
-                .all().map(\.$menu.id)
+            let granted = try await menus.menuIDs(grantedTo: principal.roles)
             // A granted entry makes its ancestors visible too.
             let byID = Dictionary(uniqueKeysWithValues: all.compactMap { menu in menu.id.map { ($0, menu) } })
             var keep = Set<UUID>()
@@ -170,7 +158,7 @@ struct AuthController {
         let input = try await request.decodeJSON(as: PasswordChange.self, context: context)
         let counter = AttemptThrottle.counter("password", [principal.userID.uuidString], limit: settings.loginMaxAttempts)
         try await throttle.admit([counter])
-        guard let user = try await User.find(principal.userID, on: database.database) else { throw AuthError.inactiveUser.apiError }
+        guard let user = try await users.user(withID: principal.userID) else { throw AuthError.inactiveUser.apiError }
         guard try await hasher.verify(input.oldPassword, hash: user.passwordHash) else {
             throw APIError.validation(field: "old_password", "is not the current password")
         }
@@ -178,7 +166,7 @@ struct AuthController {
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.newPassword, username: user.username, field: "new_password")
         user.passwordHash = try await hasher.hash(input.newPassword)
         user.sessionsValidAfter = Date()
-        try await user.save(on: database.database)
+        try await users.save(user)
         try await access.forget(principal.userID)
         return try Self.tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
     }

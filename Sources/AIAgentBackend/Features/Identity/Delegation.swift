@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 
 /// What an administrator who is not a superuser may hand out: nothing beyond what they
@@ -24,17 +23,5 @@ enum Delegation {
     /// Refuses a non-superuser acting on a superuser's account.
     static func requireManageable(_ user: User, by actor: Principal) throws {
         guard actor.isSuperuser || !user.isSuperuser else { throw refused("only a superuser can change a superuser's account") }
-    }
-
-    /// The permission codes the given roles grant, inactive roles included (they can be
-    /// switched on again).
-    static func permissions(ofRoles ids: Set<UUID>, on database: any Database) async throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
-        let menus = try await Menu.query(on: database)
-            .join(RoleMenu.self, on: \RoleMenu.$menu.$id == \Menu.$id)
-            .filter(RoleMenu.self, \.$role.$id ~~ Array(ids))
-            .filter(\.$permission != nil)
-            .all()
-        return Set(menus.compactMap(\.permission))
     }
 }

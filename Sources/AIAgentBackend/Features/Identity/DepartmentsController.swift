@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/api/v1/departments`: the department tree.
 struct DepartmentsController {
-    let database: DatabaseService
+    let departments: DepartmentRepository
 
     func register(on routes: SecuredRoutes) {
         let departments = routes.group("departments")
@@ -38,7 +38,7 @@ struct DepartmentsController {
     }
 
     @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> [DepartmentNode] {
-        DepartmentNode.tree(try await Department.query(on: database.database).all())
+        DepartmentNode.tree(try await departments.all())
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<DepartmentNode> {
@@ -51,13 +51,13 @@ struct DepartmentsController {
             try await checkParent(parentID, of: nil)
             department.$parent.id = parentID
         }
-        try await department.create(on: database.database)
+        try await departments.create(department)
         context.audit?.resourceID = department.id?.uuidString
         return EditedResponse(status: .created, response: try DepartmentNode(department))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> DepartmentNode {
-        let department = try await find(context)
+        let department = try await departments.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: DepartmentInput.self, context: context)
         if let name = input.name { department.name = try Self.validName(name) }
         if let sortOrder = input.sortOrder { department.sortOrder = sortOrder }
@@ -65,24 +65,24 @@ struct DepartmentsController {
             if let parentID { try await checkParent(parentID, of: department.id) }
             department.$parent.id = parentID
         }
-        try await department.save(on: database.database)
+        try await departments.save(department)
         return try DepartmentNode(department)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let department = try await find(context)
+        let department = try await departments.find(context.parameters.require("id", as: UUID.self))
         let id = try department.requireID()
-        let children = try await Department.query(on: database.database).filter(\.$parent.$id == id).count()
+        let children = try await departments.childCount(of: id)
         guard children == 0 else { throw APIError.conflict("the department has \(children) sub-departments") }
-        let members = try await User.query(on: database.database).filter(\.$department.$id == id).count()
+        let members = try await departments.memberCount(of: id)
         guard members == 0 else { throw APIError.conflict("the department has \(members) user(s)") }
-        try await department.delete(on: database.database)
+        try await departments.delete(department)
         return Response(status: .noContent)
     }
 
     /// The parent exists, and `department` (nil when new) under it makes no loop and stays within the depth cap.
     private func checkParent(_ parentID: UUID, of department: UUID?) async throws {
-        let parents = TreeBuilder.parents(try await Department.query(on: database.database).all(), id: \.id, parent: \.$parent.id)
+        let parents = TreeBuilder.parents(try await departments.all(), id: \.id, parent: \.$parent.id)
         guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such department") }
         try TreeBuilder.checkPlacement(of: department, under: parentID, parents: parents)
     }
@@ -90,11 +90,5 @@ struct DepartmentsController {
     private static func validName(_ name: String) throws -> String {
         guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
         return name
-    }
-
-    private func find(_ context: AppRequestContext) async throws -> Department {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let department = try await Department.find(id, on: database.database) else { throw APIError.notFound("no department \(id)") }
-        return department
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/api/v1/menus`: the menu/permission tree.
 struct MenusController {
-    let database: DatabaseService
+    let menus: MenuRepository
     let access: AccessControl
 
     func register(on routes: SecuredRoutes) {
@@ -50,7 +50,7 @@ struct MenusController {
     }
 
     @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> [MenuNode] {
-        MenuNode.tree(try await Menu.query(on: database.database).all())
+        MenuNode.tree(try await menus.all())
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MenuNode> {
@@ -61,26 +61,26 @@ struct MenusController {
         menu.sortOrder = 0
         menu.hidden = false
         try await apply(input, to: menu, isNew: true, by: try context.requirePrincipal())
-        try await menu.create(on: database.database)
+        try await menus.create(menu)
         context.audit?.resourceID = menu.id?.uuidString
         return EditedResponse(status: .created, response: try MenuNode(menu))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> MenuNode {
-        let menu = try await find(context)
+        let menu = try await menus.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: MenuInput.self, context: context)
         if let type = input.type { menu.type = type }
         try await apply(input, to: menu, isNew: false, by: try context.requirePrincipal())
-        try await menu.save(on: database.database)
+        try await menus.save(menu)
         try await access.forgetAll()
         return try MenuNode(menu)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let menu = try await find(context)
-        let children = try await Menu.query(on: database.database).filter(\.$parent.$id == menu.requireID()).count()
+        let menu = try await menus.find(context.parameters.require("id", as: UUID.self))
+        let children = try await menus.childCount(of: menu)
         guard children == 0 else { throw APIError.conflict("the entry has \(children) child entries; delete or move them first") }
-        try await menu.delete(on: database.database)
+        try await menus.delete(menu)
         try await access.forgetAll()
         return Response(status: .noContent)
     }
@@ -94,7 +94,7 @@ struct MenusController {
         }
         if let parentID = input.parentID {
             if let parentID {
-                let parents = TreeBuilder.parents(try await Menu.query(on: database.database).all(), id: \.id, parent: \.$parent.id)
+                let parents = TreeBuilder.parents(try await menus.all(), id: \.id, parent: \.$parent.id)
                 guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
                 try TreeBuilder.checkPlacement(of: menu.id, under: parentID, parents: parents)
             }
@@ -116,11 +116,5 @@ struct MenusController {
             }
             menu.permission = new
         }
-    }
-
-    private func find(_ context: AppRequestContext) async throws -> Menu {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let menu = try await Menu.find(id, on: database.database) else { throw APIError.notFound("no menu entry \(id)") }
-        return menu
     }
 }

@@ -4,7 +4,8 @@ import Hummingbird
 
 /// `/api/v1/roles`: roles and the menu entries (permissions) granted to them.
 struct RolesController {
-    let database: DatabaseService
+    let roles: RoleRepository
+    let menus: MenuRepository
     let access: AccessControl
 
     func register(on routes: SecuredRoutes) {
@@ -39,14 +40,13 @@ struct RolesController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<RoleResponse> {
         let page = try ListQuery(request)
-        let query = Role.query(on: database.database).sort(\.$code)
-        let total = try await query.count()
-        return ListPage(items: try await query.copy().range(page.range).all().map { try RoleResponse($0) }, total: total, request: page)
+        let (items, total) = try await roles.list(page)
+        return ListPage(items: try items.map { try RoleResponse($0) }, total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
-        let role = try await find(context)
-        let menuIDs = try await role.$menus.get(on: database.database).compactMap(\.id)
+        let role = try await roles.find(context.parameters.require("id", as: UUID.self))
+        let menuIDs = try await roles.menus(of: role).compactMap(\.id)
         return try RoleResponse(role, menuIDs: menuIDs)
     }
 
@@ -56,7 +56,7 @@ struct RolesController {
             throw APIError.validation(field: "code", "must be 2 to 50 lower-case letters, digits, '_' or '-'")
         }
         guard let name = input.name, (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
-        if try await Role.query(on: database.database).filter(\.$code == code).count() > 0 {
+        if try await roles.isTaken(code: code) {
             throw APIError.conflict("the role code '\(code)' is taken")
         }
         let role = Role()
@@ -64,13 +64,13 @@ struct RolesController {
         role.name = name
         role.description = input.description
         role.isActive = input.isActive ?? true
-        try await role.create(on: database.database)
+        try await roles.create(role)
         context.audit?.resourceID = role.id?.uuidString
         return EditedResponse(status: .created, response: try RoleResponse(role, menuIDs: []))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
-        let role = try await find(context)
+        let role = try await roles.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: RoleInput.self, context: context)
         if input.code != nil, input.code != role.code { throw APIError.validation(field: "code", "cannot be changed") }
         if let name = input.name {
@@ -80,45 +80,36 @@ struct RolesController {
         if let description = input.description { role.description = description }
         if let isActive = input.isActive, isActive != role.isActive {
             // Switching a role on or off gives or takes its permissions from its members.
-            let permissions = try await Delegation.permissions(ofRoles: [try role.requireID()], on: database.database)
+            let permissions = try await roles.permissions(ofRoles: [try role.requireID()])
             try Delegation.requireHeld(permissions, by: try context.requirePrincipal(), "a role you switch on or off")
             role.isActive = isActive
         }
-        try await role.save(on: database.database)
+        try await roles.save(role)
         try await access.forgetAll()
         return try RoleResponse(role)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let role = try await find(context)
-        let members = try await UserRole.query(on: database.database).filter(\.$role.$id == role.requireID()).count()
+        let role = try await roles.find(context.parameters.require("id", as: UUID.self))
+        let members = try await roles.memberCount(of: role)
         guard members == 0 else { throw APIError.conflict("the role is assigned to \(members) user(s)") }
-        try await role.delete(on: database.database)
+        try await roles.delete(role)
         try await access.forgetAll()
         return Response(status: .noContent)
     }
 
     @Sendable func grantMenus(_ request: Request, context: AppRequestContext) async throws -> RoleResponse {
-        let role = try await find(context)
+        let role = try await roles.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: MenuGrant.self, context: context)
-        let menus = input.menuIDs.isEmpty ? [] : try await Menu.query(on: database.database).filter(\.$id ~~ input.menuIDs).all()
+        let menus = try await self.menus.menus(withIDs: input.menuIDs)
         guard menus.count == Set(input.menuIDs).count else { throw APIError.validation(field: "menu_ids", "names a menu entry that does not exist") }
-        let before = try await role.$menus.get(on: database.database)
+        let before = try await roles.menus(of: role)
         let changed = Set(before.compactMap(\.id)).symmetricDifference(menus.compactMap(\.id))
         let permissions = (before + menus).filter { $0.id.map(changed.contains) ?? false }.compactMap(\.permission)
         try Delegation.requireHeld(Set(permissions), by: try context.requirePrincipal(), "a menu entry you grant or take away")
-        try await database.database.transaction { db in
-            try await role.$menus.detachAll(on: db)
-            try await role.$menus.attach(menus, on: db)
-        }
+        try await roles.replaceMenus(of: role, with: menus)
         try await access.forgetAll()
         return try RoleResponse(role, menuIDs: menus.compactMap(\.id))
-    }
-
-    private func find(_ context: AppRequestContext) async throws -> Role {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let role = try await Role.find(id, on: database.database) else { throw APIError.notFound("no role \(id)") }
-        return role
     }
 }
 

@@ -4,14 +4,12 @@ import Hummingbird
 
 /// `/api/v1/users`: user administration.
 struct UsersController {
-    let database: DatabaseService
+    let users: UserRepository
+    let roles: RoleRepository
+    let departments: DepartmentRepository
     let access: AccessControl
     let hasher: PasswordHasher
     let settings: Settings
-    /// Totals of the list, by filter: counting every row costs more than the page itself.
-    /// Kept for ``totalsTTL`` (another replica's changes); this replica's changes clear them.
-    private let totals = ExpiringMap<UserQueries.Filter, Int>(maxEntries: 1_000)
-    static let totalsTTL: Duration = .seconds(5)
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
@@ -74,21 +72,13 @@ struct UsersController {
             guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
             filter.status = value
         }
-        let queries = UserQueries(sql: database.sql)
-        let items = try await queries.page(filter, page)
-        let total: Int
-        if let known = totals[filter] {
-            total = known
-        } else {
-            total = try await queries.count(filter)
-            totals.set(total, for: filter, ttl: Self.totalsTTL)
-        }
+        let (items, total) = try await users.page(filter, page)
         return .json(JSONWriter.encode(ListPage(items: items, total: total, request: page), capacity: 512 * items.count + 64))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
-        let user = try await find(context)
-        return try UserResponse(user, roles: try await user.$roles.get(on: database.database).map(\.code).sorted())
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
+        return try UserResponse(user, roles: try await users.roles(of: user).map(\.code).sorted())
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UserResponse> {
@@ -101,7 +91,7 @@ struct UsersController {
         }
         if input.isSuperuser == true, !actor.isSuperuser { throw Delegation.refused("only a superuser can create a superuser") }
         try PasswordPolicy(minLength: settings.passwordMinLength).check(password, username: username, field: "password")
-        if try await User.query(on: database.database).withDeleted().filter(\.$username == username).count() > 0 {
+        if try await users.isTaken(username: username) {
             throw APIError.conflict("the username '\(username)' is taken")
         }
         let user = User()
@@ -111,19 +101,15 @@ struct UsersController {
         user.isSuperuser = input.isSuperuser ?? false
         try await apply(input, to: user)
         let roles = try await findRoles(input.roleIDs ?? [])
-        try Delegation.requireHeld(try await Delegation.permissions(ofRoles: Set(roles.compactMap(\.id)), on: database.database), by: actor, "a role you assign")
-        try await database.database.transaction { db in
-            try await user.create(on: db)
-            try await user.$roles.attach(roles, on: db)
-        }
-        totals.removeAll()
+        try Delegation.requireHeld(try await self.roles.permissions(ofRoles: Set(roles.compactMap(\.id))), by: actor, "a role you assign")
+        try await users.create(user, roles: roles)
         context.audit?.resourceID = user.id?.uuidString
         return EditedResponse(status: .created, response: try UserResponse(user, roles: roles.map(\.code).sorted()))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
         let actor = try context.requirePrincipal()
-        let user = try await find(context)
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: UserInput.self, context: context)
         if input.username != nil || input.password != nil {
             throw APIError.validation(field: input.username != nil ? "username" : "password", "cannot be changed here")
@@ -137,30 +123,30 @@ struct UsersController {
         var roles: [Role]?
         if let roleIDs = input.roleIDs { roles = try await checkedRoles(for: user, roleIDs, by: actor) }
         try await apply(input, to: user)
-        try await user.save(on: database.database)
-        if let roles { try await replaceRoles(of: user, with: roles) }
-        try await changed(user)
-        return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
+        try await users.save(user)
+        if let roles { try await users.replaceRoles(of: user, with: roles) }
+        try await access.forget(try user.requireID())
+        return try UserResponse(user, roles: try await users.roles(of: user, reload: true).map(\.code).sorted())
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try await find(context)
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
         guard user.id != context.principal?.userID else { throw APIError.conflict("you cannot delete your own account") }
         try Delegation.requireManageable(user, by: try context.requirePrincipal())
-        try await user.delete(on: database.database)
-        try await changed(user)
+        try await users.delete(user)
+        try await access.forget(try user.requireID())
         return Response(status: .noContent)
     }
 
     @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try await find(context)
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
         try Delegation.requireManageable(user, by: try context.requirePrincipal())
         let input = try await request.decodeJSON(as: PasswordReset.self, context: context)
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, username: user.username, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
         user.sessionsValidAfter = Date()  // a reset ends every session of the account
-        try await user.save(on: database.database)
-        try await changed(user)
+        try await users.save(user)
+        try await access.forget(try user.requireID())
         return Response(status: .noContent)
     }
 
@@ -174,35 +160,23 @@ struct UsersController {
 
     @Sendable func assignRoles(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
         let actor = try context.requirePrincipal()
-        let user = try await find(context)
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
         try Delegation.requireManageable(user, by: actor)
         let input = try await request.decodeJSON(as: RoleAssignment.self, context: context)
-        try await replaceRoles(of: user, with: try await checkedRoles(for: user, input.roleIDs, by: actor))
-        try await changed(user)
-        return try UserResponse(user, roles: try await user.$roles.get(reload: true, on: database.database).map(\.code).sorted())
+        try await users.replaceRoles(of: user, with: try await checkedRoles(for: user, input.roleIDs, by: actor))
+        try await access.forget(try user.requireID())
+        return try UserResponse(user, roles: try await users.roles(of: user, reload: true).map(\.code).sorted())
     }
 
     private func setStatus(_ status: UserStatus, _ context: AppRequestContext) async throws -> UserResponse {
-        let user = try await find(context)
+        let user = try await users.find(context.parameters.require("id", as: UUID.self))
         // This also keeps one superuser active: only a superuser disables another, and stays active.
         if status == .disabled, user.id == context.principal?.userID { throw APIError.conflict("you cannot disable your own account") }
         try Delegation.requireManageable(user, by: try context.requirePrincipal())
         user.status = status
-        try await user.save(on: database.database)
-        try await changed(user)
-        return try UserResponse(user)
-    }
-
-    /// After any change to a user: its cached principal and the list's totals are stale.
-    private func changed(_ user: User) async throws {
-        totals.removeAll()
+        try await users.save(user)
         try await access.forget(try user.requireID())
-    }
-
-    private func find(_ context: AppRequestContext) async throws -> User {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let user = try await User.find(id, on: database.database) else { throw APIError.notFound("no user \(id)") }
-        return user
+        return try UserResponse(user)
     }
 
     private func apply(_ input: UserInput, to user: User) async throws {
@@ -214,7 +188,7 @@ struct UsersController {
         if let mobile = input.mobile { user.mobile = try Self.limited(mobile, field: "mobile", max: 32) }
         if let avatar = input.avatarURL { user.avatarURL = try Self.limited(avatar, field: "avatar_url", max: 2000) }
         if let departmentID = input.departmentID {
-            guard try await Department.find(departmentID, on: database.database) != nil else {
+            guard try await departments.exists(departmentID) else {
                 throw APIError.validation(field: "department_id", "no such department")
             }
             user.$department.id = departmentID
@@ -222,8 +196,7 @@ struct UsersController {
     }
 
     private func findRoles(_ ids: [UUID]) async throws -> [Role] {
-        guard !ids.isEmpty else { return [] }
-        let roles = try await Role.query(on: database.database).filter(\.$id ~~ ids).all()
+        let roles = try await self.roles.roles(withIDs: ids)
         guard roles.count == Set(ids).count else { throw APIError.validation(field: "role_ids", "names a role that does not exist") }
         return roles
     }
@@ -232,10 +205,10 @@ struct UsersController {
     /// given or taken away carries only permissions the actor holds.
     private func checkedRoles(for user: User, _ ids: [UUID], by actor: Principal) async throws -> [Role] {
         let roles = try await findRoles(ids)
-        let current = Set(try await user.$roles.get(on: database.database).compactMap(\.id))
+        let current = Set(try await users.roles(of: user).compactMap(\.id))
         let wanted = Set(roles.compactMap(\.id))
         let changed = current.symmetricDifference(wanted)
-        try Delegation.requireHeld(try await Delegation.permissions(ofRoles: changed, on: database.database), by: actor, "a role you assign or remove")
+        try Delegation.requireHeld(try await self.roles.permissions(ofRoles: changed), by: actor, "a role you assign or remove")
         if !current.isSubset(of: wanted) { try await requireAnotherSuperuser(besides: user, "give up roles") }
         return roles
     }
@@ -244,16 +217,7 @@ struct UsersController {
     /// their flag and roles (their account is theirs alone to change).
     private func requireAnotherSuperuser(besides user: User, _ action: String) async throws {
         guard user.isSuperuser, user.status == .active else { return }
-        let others = try await User.query(on: database.database)
-            .filter(\.$isSuperuser == true).filter(\.$status == .active).filter(\.$id != user.requireID()).count()
-        guard others > 0 else { throw APIError.conflict("the last active superuser cannot \(action)") }
-    }
-
-    private func replaceRoles(of user: User, with roles: [Role]) async throws {
-        try await database.database.transaction { db in
-            try await user.$roles.detachAll(on: db)
-            try await user.$roles.attach(roles, on: db)
-        }
+        guard try await users.otherActiveSuperusers(besides: user) > 0 else { throw APIError.conflict("the last active superuser cannot \(action)") }
     }
 
     static func limited(_ value: String, field: String, max: Int) throws -> String? {

@@ -34,7 +34,8 @@ struct ActiveModel: Sendable {
 
 /// Turns stored model configurations into providers whose every call records its usage.
 struct LLMGateway: Sendable {
-    let database: DatabaseService
+    let configs: ModelConfigRepository
+    let usageRecords: LLMUsageRepository
     let secrets: SecretBox
     let logger: Logger
     let httpClient: HTTPClient
@@ -45,7 +46,8 @@ struct LLMGateway: Sendable {
     private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
 
     init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient) {
-        self.database = database
+        configs = ModelConfigRepository(database: database)
+        usageRecords = LLMUsageRepository(database: database)
         self.secrets = secrets
         self.logger = logger
         self.httpClient = httpClient
@@ -62,7 +64,7 @@ struct LLMGateway: Sendable {
 
     func provider(for model: ActiveModel, context: UsageContext) -> MeteredProvider {
         MeteredProvider(base: model.configuration.makeProvider(httpClient: httpClient, logger: logger),
-                        recorder: UsageRecorder(database: database, model: model, logger: logger), context: context)
+                        recorder: UsageRecorder(usageRecords: usageRecords, model: model, logger: logger), context: context)
     }
 
     /// An active configuration by id; `field` names the request field that referred to it.
@@ -72,7 +74,7 @@ struct LLMGateway: Sendable {
 
     func activeModel(_ id: UUID, ifMissing missing: @autoclosure () -> APIError) async throws -> ActiveModel {
         if let model = activeModels[id] { return model }
-        guard let config = try await ModelConfig.find(id, on: database.database) else { throw missing() }
+        guard let config = try await configs.config(withID: id) else { throw missing() }
         guard config.isActive else { throw APIError.conflict("the model configuration '\(config.name)' is disabled") }
         let model = try ActiveModel(config, secrets: secrets)
         activeModels.set(model, for: id, ttl: Self.activeModelTTL)
@@ -86,15 +88,15 @@ struct LLMGateway: Sendable {
 }
 
 struct UsageRecorder: Sendable {
-    let database: DatabaseService
+    let usageRecords: LLMUsageRepository
     let configID: UUID?
     let provider: String
     let model: String
     let prices: (input: Double, output: Double)?
     let logger: Logger
 
-    init(database: DatabaseService, model active: ActiveModel, logger: Logger) {
-        self.database = database
+    init(usageRecords: LLMUsageRepository, model active: ActiveModel, logger: Logger) {
+        self.usageRecords = usageRecords
         configID = active.id
         provider = active.configuration.kind.rawValue
         model = active.configuration.model
@@ -119,7 +121,7 @@ struct UsageRecorder: Sendable {
         record.userID = context.userID
         record.source = context.source
         do {
-            try await record.create(on: database.database)
+            try await usageRecords.record(record)
         } catch {
             logger.error("llm usage not recorded", metadata: ["error": "\(error)"])
         }

@@ -4,7 +4,8 @@ import Hummingbird
 
 /// `/api/v1/models`: provider configurations, shared by every user allowed to read them.
 struct ModelsController {
-    let database: DatabaseService
+    let configs: ModelConfigRepository
+    let agents: AgentRepository
     let gateway: LLMGateway
 
     func register(on routes: SecuredRoutes) {
@@ -61,15 +62,12 @@ struct ModelsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ModelConfigResponse> {
         let page = try ListQuery(request)
-        let query = ModelConfig.query(on: database.database)
-        if let provider = request.uri.queryParameters["provider"] { query.filter(\.$provider == String(provider)) }
-        let total = try await query.count()
-        let items = try await query.copy().sort(\.$name).range(page.range).all()
+        let (items, total) = try await configs.list(provider: request.uri.queryParameters["provider"].map(String.init), page)
         return ListPage(items: try items.map(ModelConfigResponse.init), total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> ModelConfigResponse {
-        try ModelConfigResponse(try await find(context))
+        try ModelConfigResponse(try await configs.find(context.parameters.require("id", as: UUID.self)))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ModelConfigResponse> {
@@ -89,13 +87,13 @@ struct ModelsController {
         config.isActive = true
         config.ownerID = try context.requirePrincipal().userID
         try await apply(input, to: config)
-        try await config.create(on: database.database)
+        try await configs.create(config)
         context.audit?.resourceID = config.id?.uuidString
         return EditedResponse(status: .created, response: try ModelConfigResponse(config))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ModelConfigResponse {
-        let config = try await find(context)
+        let config = try await configs.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: ModelInput.self, context: context)
         if let provider = input.provider, provider != config.provider {
             throw APIError.validation(field: "provider", "cannot be changed; create another configuration")
@@ -107,23 +105,23 @@ struct ModelsController {
             config.apiKeyMask = nil
         }
         try await apply(input, to: config)
-        try await config.save(on: database.database)
+        try await configs.save(config)
         gateway.forget(try config.requireID())
         return try ModelConfigResponse(config)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let config = try await find(context)
-        let agents = try await Agent.query(on: database.database).filter(\.$modelConfig.$id == config.requireID()).count()
-        guard agents == 0 else { throw APIError.conflict("\(agents) agent(s) use this model configuration; change them first") }
-        try await config.delete(on: database.database)
+        let config = try await configs.find(context.parameters.require("id", as: UUID.self))
+        let agentCount = try await agents.count(usingModelConfig: config.requireID())
+        guard agentCount == 0 else { throw APIError.conflict("\(agentCount) agent(s) use this model configuration; change them first") }
+        try await configs.delete(config)
         gateway.forget(try config.requireID())
         return Response(status: .noContent)
     }
 
     /// A real one-token call; `error` is the start of the failure (see `shortError`).
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
-        let config = try await find(context)
+        let config = try await configs.find(context.parameters.require("id", as: UUID.self))
         let model = try ActiveModel(config, secrets: gateway.secrets)
         let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: "test"))
         let result = await provider.testConnection()
@@ -147,18 +145,11 @@ struct ModelsController {
         return text.count > errorLimit ? String(text.prefix(errorLimit - 1)) + "…" : text
     }
 
-    private func find(_ context: AppRequestContext) async throws -> ModelConfig {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let config = try await ModelConfig.find(id, on: database.database) else { throw APIError.notFound("no model configuration \(id)") }
-        return config
-    }
-
     private func apply(_ input: ModelInput, to config: ModelConfig) async throws {
         if let name = input.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard (1...100).contains(trimmed.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
-            let taken = try await ModelConfig.query(on: database.database).filter(\.$name == trimmed).all().contains { $0.id != config.id }
-            if taken { throw APIError.conflict("a model configuration named '\(trimmed)' exists") }
+            if try await configs.isTaken(name: trimmed, byOtherThan: config) { throw APIError.conflict("a model configuration named '\(trimmed)' exists") }
             config.name = trimmed
         }
         if let model = input.model {

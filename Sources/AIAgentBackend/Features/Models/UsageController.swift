@@ -1,11 +1,10 @@
 import Foundation
 import Hummingbird
-import SQLKit
 
 /// `GET /api/v1/llm-usage`: calls, tokens and cost recorded in `llm_usage`, per model
 /// configuration and in total, optionally for a time range, a user or a source.
 struct UsageController {
-    let database: DatabaseService
+    let usage: LLMUsageRepository
 
     func register(on routes: SecuredRoutes) {
         routes.get("llm-usage", .permission(.modelRead), RouteContract(
@@ -55,39 +54,16 @@ struct UsageController {
     @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Report {
         let from = try request.timestampParameter("from")
         let to = try request.timestampParameter("to")
-        let select = database.sql.select()
-            .column("model_config_id").column("provider").column("model")
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "calls")
-            // PostgreSQL sums BIGINT columns as NUMERIC; cast back to read them as integers.
-            .column(SQLRaw(#"CAST(SUM("input_tokens") AS BIGINT)"#), as: "input_tokens")
-            .column(SQLRaw(#"CAST(SUM("output_tokens") AS BIGINT)"#), as: "output_tokens")
-            .column(SQLFunction("SUM", args: SQLIdentifier("cost")), as: "cost")
-            .from("llm_usage")
-            .groupBy("model_config_id").groupBy("provider").groupBy("model")
-            .orderBy("provider").orderBy("model")
-        if let from { select.where("created_at", .greaterThanOrEqual, from) }
-        if let to { select.where("created_at", .lessThan, to) }
+        var filter = LLMUsageRepository.Filter(from: from, to: to)
         if let user = request.uri.queryParameters["user_id"] {
             guard let id = UUID(uuidString: String(user)) else { throw APIError.validation(field: "user_id", "must be a UUID") }
-            select.where("user_id", .equal, id)
+            filter.userID = id
         }
         if let source = request.uri.queryParameters["source"] {
             guard ["chat", "agent", "test"].contains(source) else { throw APIError.validation(field: "source", "must be chat, agent or test") }
-            select.where("source", .equal, String(source))
+            filter.source = String(source)
         }
-        let lines = try await select.all().map { row in
-            ModelUsage(
-                modelConfigID: try row.decode(column: "model_config_id", as: UUID?.self),
-                provider: try row.decode(column: "provider", as: String.self),
-                model: try row.decode(column: "model", as: String.self),
-                usage: Totals(
-                    calls: try row.decode(column: "calls", as: Int.self),
-                    inputTokens: try row.decode(column: "input_tokens", as: Int.self),
-                    outputTokens: try row.decode(column: "output_tokens", as: Int.self),
-                    cost: try row.decode(column: "cost", as: Double?.self)
-                )
-            )
-        }
+        let lines = try await usage.usageByModel(filter)
         let total = lines.reduce(into: Totals()) { total, line in
             total.calls += line.usage.calls
             total.inputTokens += line.usage.inputTokens

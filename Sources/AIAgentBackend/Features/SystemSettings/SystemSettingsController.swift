@@ -5,7 +5,7 @@ import Hummingbird
 /// `/api/v1/system/settings`: read and change the platform's run-time settings. Secret
 /// values are sealed at rest and masked in every answer.
 struct SystemSettingsController {
-    let database: DatabaseService
+    let systemSettings: SystemSettingRepository
     let secrets: SecretBox
 
     func register(on routes: SecuredRoutes) {
@@ -21,18 +21,12 @@ struct SystemSettingsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<SystemSettingResponse> {
         let page = try ListQuery(request)
-        let query = SystemSetting.query(on: database.database).sort(\.$id)
-        let total = try await query.count()
-        let items = try await query.copy().range(page.range).all().map(SystemSettingResponse.init)
-        return ListPage(items: items, total: total, request: page)
+        let (items, total) = try await systemSettings.list(page)
+        return ListPage(items: items.map(SystemSettingResponse.init), total: total, request: page)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> SystemSettingResponse {
-        let key = try context.parameters.require("key")
-        guard let setting = try await SystemSetting.find(key, on: database.database) else {
-            throw APIError.notFound("no setting '\(key)'")
-        }
-        return SystemSettingResponse(setting)
+        SystemSettingResponse(try await systemSettings.find(context.parameters.require("key")))
     }
 
     @Sendable func put(_ request: Request, context: AppRequestContext) async throws -> SystemSettingResponse {
@@ -41,7 +35,7 @@ struct SystemSettingsController {
             throw APIError.validation(field: "key", "use lower-case letters, digits, '_' and '.', starting with a letter (at most 100)")
         }
         let update = try await request.decodeJSON(as: SystemSettingUpdate.self, context: context)
-        let existing = try await SystemSetting.find(key, on: database.database)
+        let existing = try await systemSettings.setting(key)
         let setting = existing ?? {
             let setting = SystemSetting()
             setting.id = key
@@ -51,7 +45,7 @@ struct SystemSettingsController {
         setting.value = setting.isSecret ? try secrets.seal(update.value) : update.value
         setting.description = update.description
         setting.updatedAt = Date()
-        try await setting.save(on: database.database)
+        try await systemSettings.save(setting)
         return SystemSettingResponse(setting)
     }
 
@@ -64,11 +58,7 @@ struct SystemSettingsController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let key = try context.parameters.require("key")
-        guard let setting = try await SystemSetting.find(key, on: database.database) else {
-            throw APIError.notFound("no setting '\(key)'")
-        }
-        try await setting.delete(on: database.database)
+        try await systemSettings.delete(try await systemSettings.find(context.parameters.require("key")))
         return Response(status: .noContent)
     }
 }
