@@ -49,7 +49,7 @@ extension Request {
     /// An ISO 8601 timestamp query parameter (`?from=2026-01-31T00:00:00Z`), nil when absent.
     func timestampParameter(_ name: String) throws -> Date? {
         guard let raw = uri.queryParameters[Substring(name)] else { return nil }
-        guard let date = ISO8601DateFormatter().date(from: String(raw)) else {
+        guard let date = ISO8601Timestamp.parse(String(raw)) else {
             throw APIError.validation(field: name, "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z")
         }
         return date

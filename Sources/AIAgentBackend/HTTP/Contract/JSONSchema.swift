@@ -134,7 +134,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
         return schema
     }()
 
-    static let uuid = string(format: "uuid")
+    /// The pattern as well as the format: generators treat formats as hints, patterns as rules.
+    static let uuid = string(format: "uuid", pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
     static let dateTime = string(format: "date-time")
 
     static func enumeration(_ values: [String]) -> JSONSchema {

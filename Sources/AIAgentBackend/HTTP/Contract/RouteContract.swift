@@ -1,4 +1,6 @@
+import Foundation
 import HTTPTypes
+import Hummingbird
 
 /// What a route takes and gives. Every route declares one; the OpenAPI document, the
 /// reference at `/docs` and the response check of the test suite are all made from it.
@@ -114,5 +116,48 @@ struct RouteDeclaration: Sendable {
         statuses += contract.errors
         var seen = Set<Int>()
         return statuses.filter { seen.insert($0.code).inserted }.sorted { $0.code < $1.code }
+    }
+}
+
+extension RouteContract {
+    /// Every declared query parameter the request carries must match its schema: the
+    /// contract is enforced here once, before any handler reads the query.
+    func checkQuery(of request: Request) throws(APIError) {
+        let parameters = request.uri.queryParameters
+        for parameter in query {
+            for value in parameters.getAll(parameter.name) {
+                if let problem = parameter.problem(with: value) { throw APIError.validation(field: parameter.name, problem) }
+            }
+        }
+    }
+}
+
+extension QueryParameter {
+    /// Why `value` does not fit the schema, or nil.
+    func problem(with value: String) -> String? {
+        if let allowed = schema.enumValues {
+            return allowed.contains(value) ? nil : "must be one of \(allowed.compactMap { $0 }.joined(separator: ", "))"
+        }
+        switch schema.type?.first {
+        case "integer":
+            guard let number = Int(value) else { return "must be an integer" }
+            if let minimum = schema.minimum, Double(number) < minimum { return "must be at least \(Int(minimum))" }
+            if let maximum = schema.maximum, Double(number) > maximum { return "must be at most \(Int(maximum))" }
+        case "boolean":
+            guard value == "true" || value == "false" else { return "must be true or false" }
+        default:
+            if schema.format == "uuid", UUID(uuidString: value) == nil { return "must be a UUID" }
+            if schema.format == "date-time", ISO8601Timestamp.parse(value) == nil { return "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z" }
+            if let maximum = schema.maxLength, value.count > maximum { return "must be at most \(maximum) characters" }
+        }
+        return nil
+    }
+}
+
+/// RFC 3339 timestamps, with or without fractional seconds, in UTC or with an offset.
+enum ISO8601Timestamp {
+    static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text))
     }
 }

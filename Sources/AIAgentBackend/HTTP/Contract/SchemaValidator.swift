@@ -82,8 +82,7 @@ struct SchemaValidator {
     private static func conforms(_ string: String, to format: String) -> Bool {
         switch format {
         case "uuid": UUID(uuidString: string) != nil
-        case "date-time": (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(string)) != nil
-            || (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string)) != nil
+        case "date-time": ISO8601Timestamp.parse(string) != nil
         case "uri": URL(string: string)?.scheme != nil
         default: true
         }

@@ -80,6 +80,7 @@ struct SecuredRoutes {
             var context = context
             context.principal = try await access.authorize(request, requirement)
             context.audit?.principal = context.principal
+            try contract.checkQuery(of: request)
             return try await handler(request, context)
         }
     }
