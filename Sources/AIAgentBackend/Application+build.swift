@@ -19,6 +19,7 @@ struct AppServices: @unchecked Sendable {
     let database: DatabaseService
     let redis: RedisClient?
     let cache: FailoverCache
+    let invalidations: InvalidationBus
     let hasher: PasswordHasher
     let access: AccessControl
     let gateway: LLMGateway
@@ -43,18 +44,22 @@ struct AppServices: @unchecked Sendable {
             redis: redis,
             logger: logger
         )
+        invalidations = InvalidationBus(redis: redis, channel: settings.cachePrefix + "invalidations", logger: logger)
         hasher = PasswordHasher(cost: settings.bcryptCost)
         let tokens = await TokenService(secret: settings.secretKey, cache: cache, revocations: RevocationStore(database: database),
-                                        accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
+                                        invalidations: invalidations, accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
         // A cache that was unreachable lost the revocations written meanwhile.
         cache.onRecovery { try? await tokens.republishRevocations() }
-        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
+        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies),
+                               invalidations: invalidations)
         // Created last: an HTTP client must be shut down, which only the running application does.
-        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient())
+        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient(),
+                             invalidations: invalidations)
         agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                                                         internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
-        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools)
+        router = buildRouter(settings: settings, database: database, cache: cache, access: access, hasher: hasher, gateway: gateway, tools: tools,
+                             invalidations: invalidations)
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -72,7 +77,7 @@ struct AppServices: @unchecked Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
-        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher),
+        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
                         HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
@@ -92,7 +97,7 @@ struct AppServices: @unchecked Sendable {
 }
 
 func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, hasher: PasswordHasher,
-                 gateway: LLMGateway, tools: ToolRegistry) -> Router<AppRequestContext> {
+                 gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads it to answer 405.
     let routeTable = RouteTableBox()
@@ -102,7 +107,7 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
     let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
     AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)
-    UsersController(database: database, access: access, hasher: hasher, settings: settings).register(on: api)
+    UsersController(database: database, access: access, hasher: hasher, settings: settings, invalidations: invalidations).register(on: api)
     RolesController(database: database, access: access).register(on: api)
     MenusController(database: database, access: access).register(on: api)
     DepartmentsController(database: database).register(on: api)
@@ -111,7 +116,8 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     ModelsController(database: database, gateway: gateway).register(on: api)
     UsageController(database: database).register(on: api)
     AgentsController(database: database, gateway: gateway, tools: tools).register(on: api)
-    ChatController(database: database, gateway: gateway, tools: tools, contextTokens: settings.chatContextTokens).register(on: api)
+    ChatController(database: database, gateway: gateway, tools: tools, contextTokens: settings.chatContextTokens,
+                   invalidations: invalidations).register(on: api)
     let openAPI = OpenAPIController(access: access)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }

@@ -9,17 +9,21 @@ struct ChatController {
     let tools: ToolRegistry
     /// `CHAT_CONTEXT_TOKENS`: the budget of models whose configuration sets none.
     let contextTokens: Int
+    let invalidations: InvalidationBus
     /// Who owns each session and what answers in it, fixed at creation: kept in process, since
-    /// checking them in the database cost a round trip before every answer. A delete here drops
-    /// its entry at once; another replica's delete is seen within ``routeTTL``.
+    /// checking them in the database cost a round trip before every answer. A delete drops the
+    /// entry on every replica at once (renaming changes nothing here); without Redis, other
+    /// replicas see it within ``routeTTL``.
     private let routes = ExpiringMap<UUID, SessionRoute>()
     static let routeTTL: Duration = .seconds(30)
 
-    init(database: DatabaseService, gateway: LLMGateway, tools: ToolRegistry, contextTokens: Int) {
+    init(database: DatabaseService, gateway: LLMGateway, tools: ToolRegistry, contextTokens: Int, invalidations: InvalidationBus) {
         self.database = database
         self.gateway = gateway
         self.tools = tools
         self.contextTokens = contextTokens
+        self.invalidations = invalidations
+        invalidations.subscribe(.chatSessions, routes.invalidate)
     }
 
     func register(on routes: SecuredRoutes) {
@@ -101,7 +105,7 @@ struct ChatController {
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await find(context)
         try await session.delete(on: database.database)
-        routes.remove(try session.requireID())
+        await invalidations.publish(.chatSession(try session.requireID()))
         return Response(status: .noContent)
     }
 

@@ -8,10 +8,21 @@ struct UsersController {
     let access: AccessControl
     let hasher: PasswordHasher
     let settings: Settings
+    let invalidations: InvalidationBus
     /// Totals of the list, by filter: counting every row costs more than the page itself.
-    /// Kept for ``totalsTTL`` (another replica's changes); this replica's changes clear them.
+    /// A change clears them on every replica; without Redis, other replicas' changes show
+    /// within ``totalsTTL``.
     private let totals = ExpiringMap<UserQueries.Filter, Int>(maxEntries: 1_000)
     static let totalsTTL: Duration = .seconds(5)
+
+    init(database: DatabaseService, access: AccessControl, hasher: PasswordHasher, settings: Settings, invalidations: InvalidationBus) {
+        self.database = database
+        self.access = access
+        self.hasher = hasher
+        self.settings = settings
+        self.invalidations = invalidations
+        invalidations.subscribe(.userTotals) { [totals] _ in totals.removeAll() }
+    }
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
@@ -108,7 +119,7 @@ struct UsersController {
             try await user.create(on: db)
             try await user.$roles.attach(roles, on: db)
         }
-        totals.removeAll()
+        await invalidations.publish(.userTotals)
         context.audit?.resourceID = user.id?.uuidString
         return EditedResponse(status: .created, response: try UserResponse(user, roles: roles.map(\.code).sorted()))
     }
@@ -187,7 +198,7 @@ struct UsersController {
 
     /// After any change to a user: its cached principal and the list's totals are stale.
     private func changed(_ user: User) async throws {
-        totals.removeAll()
+        await invalidations.publish(.userTotals)
         try await access.forget(try user.requireID())
     }
 

@@ -33,17 +33,20 @@ struct LLMGateway: Sendable {
     let secrets: SecretBox
     let logger: Logger
     let httpClient: HTTPClient
+    let invalidations: InvalidationBus
     /// Reading and decrypting the configuration cost more than half a millisecond of every
-    /// chat message before the model was even asked; another replica's change is seen
-    /// within this time, this replica's own at once.
+    /// chat message before the model was even asked. A change drops the entry on every
+    /// replica at once; without Redis, other replicas see it within this time.
     static let activeModelTTL: Duration = .seconds(5)
     private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
 
-    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient) {
+    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient, invalidations: InvalidationBus) {
         self.database = database
         self.secrets = secrets
         self.logger = logger
         self.httpClient = httpClient
+        self.invalidations = invalidations
+        invalidations.subscribe(.modelConfigs, activeModels.invalidate)
     }
 
     /// `HTTPClient.shared` opens at most 8 connections to a host and queues the rest; streamed
@@ -74,9 +77,9 @@ struct LLMGateway: Sendable {
         return model
     }
 
-    /// After a configuration changed or went.
-    func forget(_ id: UUID) {
-        activeModels.remove(id)
+    /// After a configuration changed or went, on every replica.
+    func forget(_ id: UUID) async {
+        await invalidations.publish(.modelConfig(id))
     }
 }
 

@@ -103,7 +103,7 @@ struct ModelsController {
         }
         try await apply(input, to: config)
         try await config.save(on: database.database)
-        gateway.forget(try config.requireID())
+        await gateway.forget(try config.requireID())
         return try ModelConfigResponse(config)
     }
 
@@ -112,7 +112,7 @@ struct ModelsController {
         let agents = try await Agent.query(on: database.database).filter(\.$modelConfig.$id == config.requireID()).count()
         guard agents == 0 else { throw APIError.conflict("\(agents) agent(s) use this model configuration; change them first") }
         try await config.delete(on: database.database)
-        gateway.forget(try config.requireID())
+        await gateway.forget(try config.requireID())
         return Response(status: .noContent)
     }
 
