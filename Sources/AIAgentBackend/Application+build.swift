@@ -103,7 +103,8 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     let routeTable = RouteTableBox()
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsToken: settings.metricsToken).register(on: router)
+    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
+                     metricsToken: settings.metricsToken).register(on: router)
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(database: database, trustedProxies: access.trustedProxies))
     let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access)
     AuthController(database: database, access: access, hasher: hasher, cache: cache, settings: settings).register(on: api)

@@ -6,15 +6,17 @@ import Synchronization
 
 /// `GET /health` (readiness, used by the container health check): 200 while every
 /// required dependency answers, 503 naming the failing check. `GET /health/live`
-/// (liveness) answers while the process runs. `GET /metrics` for Prometheus.
+/// (liveness) answers while the process runs. `GET /metrics` for Prometheus, unless
+/// `ENABLE_METRICS=false`: then it is an unknown route (404).
 struct HealthController {
     let probe: HealthProbe
+    let metricsEnabled: Bool
     let metricsToken: String?
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/health", use: health)
         router.get("/health/live") { _, _ in LiveReport(status: "alive") }
-        router.get("/metrics", use: metrics)
+        if metricsEnabled { router.get("/metrics", use: metrics) }
     }
 
     struct LiveReport: Codable, ResponseEncodable {
