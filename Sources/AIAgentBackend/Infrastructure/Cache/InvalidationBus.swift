@@ -102,7 +102,7 @@ final class InvalidationBus: Service, Sendable {
                 if outage { logger.info("invalidations subscribed again", metadata: ["channel": "\(channel)"]) }
                 outage = false
                 backoff = Self.initialBackoff
-                applyEverything()
+                dropEverything()
                 for try await message in subscription { receive(message) }
             } catch {
                 if !outage, !Task.isCancelled {
@@ -120,7 +120,7 @@ final class InvalidationBus: Service, Sendable {
     private func receive(_ published: RedisPubSubMessage) {
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(published.payload.readableBytesView)) else {
             logger.debug("unreadable invalidation; dropping every entry", metadata: ["payload": "\(published.string.prefix(200))"])
-            applyEverything()
+            dropEverything()
             return
         }
         if message.origin != replicaID { apply(message.invalidation) }
@@ -130,7 +130,8 @@ final class InvalidationBus: Service, Sendable {
         for handler in handlers.withLock({ $0[invalidation.topic] ?? [] }) { handler(invalidation.key) }
     }
 
-    private func applyEverything() {
+    /// Empties every subscriber's entries on this replica only.
+    func dropEverything() {
         for topic in Invalidation.Topic.allCases { apply(Invalidation(topic: topic, key: nil)) }
     }
 }
