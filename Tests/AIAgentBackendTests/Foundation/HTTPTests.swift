@@ -131,6 +131,33 @@ import Testing
         }
     }
 
+    /// Every enum-valued query parameter: an unknown value is a 422 naming the parameter
+    /// and its values, a known one filters.
+    @Test func unknownEnumQueryValuesAre422() async throws {
+        let settings = try await TestDatabases.settings(.sqlite)
+        try await withApp(settings) { client in
+            let token = try await client.login().accessToken
+            let parameters: [(path: String, name: String, allowed: String, known: String)] = [
+                ("/api/v1/agents", "type", "chat, task, testing, analysis, custom", "testing"),
+                ("/api/v1/users", "status", "active, disabled", "disabled"),
+                ("/api/v1/models", "provider", "openai, anthropic, openai_compatible", "openai_compatible"),
+                ("/api/v1/llm-usage", "source", "chat, agent, test", "agent"),
+            ]
+            for parameter in parameters {
+                try await client.call(.get, "\(parameter.path)?\(parameter.name)=bogus", token: token) { response in
+                    #expect(response.status == .unprocessableContent, "\(parameter.path)")
+                    let error = try response.errorBody().error
+                    #expect(error.code == "validation_failed")
+                    #expect(error.details?["field"] == parameter.name)
+                    #expect(error.message == "\(parameter.name): must be one of \(parameter.allowed)")
+                }
+                try await client.call(.get, "\(parameter.path)?\(parameter.name)=\(parameter.known)", token: token) {
+                    #expect($0.status == .ok, "\(parameter.path)?\(parameter.name)=\(parameter.known)")
+                }
+            }
+        }
+    }
+
     @Test func metricsAreAnUnknownRouteWhenDisabled() async throws {
         var settings = try await TestDatabases.settings(.sqlite)
         settings.enableMetrics = false

@@ -54,7 +54,7 @@ struct AgentsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentResponse> {
         let page = try ListQuery(request)
         let query = Agent.query(on: database.database)
-        if let type = request.uri.queryParameters["type"] { query.filter(\.$type == AgentType(rawValue: String(type)) ?? .custom) }
+        if let type = try request.enumParameter("type", as: AgentType.self) { query.filter(\.$type == type) }
         let total = try await query.count()
         let items = try await query.copy().sort(\.$name).range(page.range).all()
         return ListPage(items: try items.map(AgentResponse.init), total: total, request: page)
@@ -104,7 +104,7 @@ struct AgentsController {
         guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
         let model = try await gateway.activeModel(agent.$modelConfig.id, field: "model_config_id")
         let userID = try context.requirePrincipal().userID
-        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: "agent")),
+        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: .agent)),
                              tools: tools)
         let record = AgentRun()
         record.$agent.id = try agent.requireID()

@@ -1,7 +1,7 @@
 import FluentKit
 import Foundation
 
-enum UserStatus: String, Codable, Sendable {
+enum UserStatus: String, Codable, Sendable, CaseIterable {
     case active, disabled
 }
 

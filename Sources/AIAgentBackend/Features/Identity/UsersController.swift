@@ -73,10 +73,7 @@ struct UsersController {
             guard let id = UUID(uuidString: String(department)) else { throw APIError.validation(field: "department_id", "must be a UUID") }
             filter.departmentID = id
         }
-        if let status = parameters["status"] {
-            guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
-            filter.status = value
-        }
+        filter.status = try request.enumParameter("status")
         let queries = UserQueries(sql: database.sql)
         let items = try await queries.page(filter, page)
         let total: Int

@@ -6,8 +6,12 @@ import Logging
 /// Who a model call is made for, as written to `llm_usage`.
 struct UsageContext: Sendable {
     var userID: UUID?
-    /// chat, agent or test.
-    var source: String
+    var source: UsageSource
+}
+
+/// What made a model call: `llm_usage.source`.
+enum UsageSource: String, Sendable, CaseIterable {
+    case chat, agent, test
 }
 
 /// A configuration as calls use it: the key decrypted, immutable, shared between requests.
@@ -115,7 +119,7 @@ struct UsageRecorder: Sendable {
         record.outputTokens = usage.outputTokens
         record.cost = cost(usage)
         record.userID = context.userID
-        record.source = context.source
+        record.source = context.source.rawValue
         do {
             try await record.create(on: database.database)
         } catch {

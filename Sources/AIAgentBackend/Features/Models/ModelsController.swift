@@ -57,7 +57,7 @@ struct ModelsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ModelConfigResponse> {
         let page = try ListQuery(request)
         let query = ModelConfig.query(on: database.database)
-        if let provider = request.uri.queryParameters["provider"] { query.filter(\.$provider == String(provider)) }
+        if let kind = try request.enumParameter("provider", as: ProviderConfiguration.Kind.self) { query.filter(\.$provider == kind.rawValue) }
         let total = try await query.count()
         let items = try await query.copy().sort(\.$name).range(page.range).all()
         return ListPage(items: try items.map(ModelConfigResponse.init), total: total, request: page)
@@ -120,7 +120,7 @@ struct ModelsController {
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
         let config = try await find(context)
         let model = try ActiveModel(config, secrets: gateway.secrets)
-        let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: "test"))
+        let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: .test))
         let result = await provider.testConnection()
         return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100,
                           error: result.error.map { Self.shortError($0, hiding: model.configuration.apiKey) })

@@ -68,10 +68,7 @@ struct UsageController {
             guard let id = UUID(uuidString: String(user)) else { throw APIError.validation(field: "user_id", "must be a UUID") }
             select.where("user_id", .equal, id)
         }
-        if let source = request.uri.queryParameters["source"] {
-            guard ["chat", "agent", "test"].contains(source) else { throw APIError.validation(field: "source", "must be chat, agent or test") }
-            select.where("source", .equal, String(source))
-        }
+        if let source = try request.enumParameter("source", as: UsageSource.self) { select.where("source", .equal, source.rawValue) }
         let lines = try await select.all().map { row in
             ModelUsage(
                 modelConfigID: try row.decode(column: "model_config_id", as: UUID?.self),
