@@ -19,6 +19,7 @@ struct AppServices: @unchecked Sendable {
     let database: DatabaseService
     let redis: RedisClient?
     let cache: FailoverCache
+    let invalidations: InvalidationBus
     let hasher: PasswordHasher
     let access: AccessControl
     let gateway: LLMGateway
@@ -45,21 +46,24 @@ struct AppServices: @unchecked Sendable {
             redis: redis,
             logger: logger
         )
+        invalidations = InvalidationBus(redis: redis, channel: settings.cachePrefix + "invalidations", logger: logger)
         hasher = PasswordHasher(cost: settings.bcryptCost)
         let tokens = await TokenService(secret: settings.secretKey, cache: cache, revocations: RevocationStore(database: database),
-                                        accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
+                                        invalidations: invalidations, accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
         // A cache that was unreachable lost the revocations written meanwhile.
         cache.onRecovery { try? await tokens.republishRevocations() }
-        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies))
+        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies),
+                               invalidations: invalidations)
         // Created last: an HTTP client must be shut down, which only the running application does.
-        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient())
+        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient(),
+                             invalidations: invalidations)
         agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                                                         internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         catalog = RouteCatalog()
         contract = APIContract()
         router = buildRouter(settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-                             gateway: gateway, tools: tools)
+                             gateway: gateway, tools: tools, invalidations: invalidations)
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -77,7 +81,7 @@ struct AppServices: @unchecked Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
-        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), HasherLifecycle(hasher: hasher),
+        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
                         HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
@@ -97,7 +101,7 @@ struct AppServices: @unchecked Sendable {
 }
 
 func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
-                 contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry) -> Router<AppRequestContext> {
+                 contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
     // the contract check and the OpenAPI controller read the document.
@@ -105,12 +109,13 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsToken: settings.metricsToken)
+    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
+                     metricsToken: settings.metricsToken)
         .register(on: router, catalog: catalog)
     let openAPI = OpenAPIController(contract: contract)
     openAPI.registerReference(on: router, catalog: catalog)
     // One of each, shared by the controllers: a repository's caches serve every route.
-    let users = UserRepository(database: database)
+    let users = UserRepository(database: database, invalidations: invalidations)
     let roles = RoleRepository(database: database)
     let menus = MenuRepository(database: database)
     let departments = DepartmentRepository(database: database)
@@ -129,7 +134,7 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     ModelsController(configs: gateway.configs, agents: agents, gateway: gateway).register(on: api)
     UsageController(usage: gateway.usageRecords).register(on: api)
     AgentsController(agents: agents, configs: gateway.configs, gateway: gateway, tools: tools).register(on: api)
-    ChatController(sessions: ChatSessionRepository(database: database), agents: agents, gateway: gateway, tools: tools,
+    ChatController(sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
                    contextTokens: settings.chatContextTokens).register(on: api)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }

@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try loadSettings()
+        do {
+            try settings.prepareUploadDirectory()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let output = LogOutput(
             format: settings.environment == .production ? .json : .text,
             directory: settings.logDirectory,

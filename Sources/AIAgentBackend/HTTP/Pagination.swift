@@ -54,4 +54,15 @@ extension Request {
         }
         return date
     }
+
+    /// An enum-valued query parameter (`?type=chat`), nil when absent. Any other value is a
+    /// 422 naming the parameter and the values allowed, never a silent default.
+    func enumParameter<Value: RawRepresentable & CaseIterable>(_ name: String, as type: Value.Type = Value.self) throws -> Value?
+    where Value.RawValue == String {
+        guard let raw = uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Value(rawValue: String(raw)) else {
+            throw APIError.validation(field: name, "must be one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
 }

@@ -6,23 +6,27 @@ import Synchronization
 
 /// `GET /health` (readiness, used by the container health check): 200 while every
 /// required dependency answers, 503 naming the failing check. `GET /health/live`
-/// (liveness) answers while the process runs. `GET /metrics` for Prometheus.
+/// (liveness) answers while the process runs. `GET /metrics` for Prometheus, unless
+/// `ENABLE_METRICS=false`: then it is an unknown route (404).
 struct HealthController {
     let probe: HealthProbe
+    let metricsEnabled: Bool
     let metricsToken: String?
 
     func register(on router: Router<AppRequestContext>, catalog: RouteCatalog) {
         router.get("/health", use: health)
         router.get("/health/live") { _, _ in LiveReport(status: "alive") }
-        router.get("/metrics", use: metrics)
+        if metricsEnabled { router.get("/metrics", use: metrics) }
         catalog.add(RouteDeclaration(method: .get, path: "/health", access: .anyone, contract: RouteContract(
             "Readiness", description: "200 while every required dependency answers, 503 naming the failing check (the container health check).",
             returns: HealthProbe.Report.self, alsoFor: [.serviceUnavailable])))
         catalog.add(RouteDeclaration(method: .get, path: "/health/live", access: .anyone, contract: RouteContract(
             "Liveness: answers while the process runs", returns: LiveReport.self)))
-        catalog.add(RouteDeclaration(method: .get, path: "/metrics", access: .anyone, contract: RouteContract(
-            "Prometheus metrics", description: "With METRICS_TOKEN set, needs it as a bearer token.",
-            success: .media("text/plain", description: "Prometheus text exposition format"), errors: [.unauthorized])))
+        if metricsEnabled {
+            catalog.add(RouteDeclaration(method: .get, path: "/metrics", access: .anyone, contract: RouteContract(
+                "Prometheus metrics", description: "With METRICS_TOKEN set, needs it as a bearer token.",
+                success: .media("text/plain", description: "Prometheus text exposition format"), errors: [.unauthorized])))
+        }
     }
 
     struct LiveReport: Codable, ResponseEncodable {

@@ -30,13 +30,20 @@ public enum AppMetrics {
         return buffer
     }
 
-    private static var swiftVersion: String {
-        #if compiler(>=6.3)
+    /// The language version of the compiler that built the binary. `#if compiler` is the only
+    /// source of it, so the chain names each release up to the newest one known here, and a
+    /// newer one as such (the package needs 6.0 at least).
+    static var swiftVersion: String {
+        #if compiler(>=6.4)
+        "6.4 or newer"
+        #elseif compiler(>=6.3)
         "6.3"
         #elseif compiler(>=6.2)
         "6.2"
+        #elseif compiler(>=6.1)
+        "6.1"
         #else
-        "6"
+        "6.0"
         #endif
     }
 }

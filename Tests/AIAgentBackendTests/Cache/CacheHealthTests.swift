@@ -14,7 +14,7 @@ import TestSupport
             var settings = try await TestDatabases.settings(.sqlite)
             settings.redisEnabled = true
             settings.redisURL = server.url
-            try await withApp(settings) { client in
+            try await withServices(settings) { services, client in
                 func cacheCheck() async throws -> (status: HTTPResponse.Status, backend: String?, health: String?) {
                     try await client.execute(uri: "/health", method: .get) { response in
                         let body = try response.json()
@@ -32,9 +32,17 @@ import TestSupport
                 }
                 try await eventually("redis", "up")
                 let token = try await client.login().accessToken
+                let userID = try await client.call(.get, "/api/v1/auth/me", token: token) { try #require(UUID(uuidString: try $0.json()[path: "user", "id"]?.string ?? "")) }
 
                 server.kill()
-                try await client.call(.get, "/api/v1/auth/me", token: token) { #expect($0.status == .ok, "served from memory") }
+                // The in-process entries would answer without asking the cache at all.
+                services.invalidations.dropEverything()
+                try await client.call(.get, "/api/v1/auth/me", token: token) { #expect($0.status == .ok, "loaded into the memory cache") }
+                #expect(services.cache.status.backend == .memory)
+                let principal = try await services.cache.getJSON(AccessControl.principalKey(userID), as: Principal.self)
+                #expect(principal?.userID == userID, "the principal is in the memory cache")
+                services.invalidations.dropEverything()
+                try await client.call(.get, "/api/v1/auth/me", token: token) { #expect($0.status == .ok, "served from the memory cache") }
                 _ = try await client.login()
                 try await eventually("memory", "degraded")
 

@@ -18,6 +18,40 @@ import Testing
         #expect(lines.first?.contains(variable) == true)
     }
 
+    @Test func unusableUploadDirectoryStopsWithOneLineAndStatus2() throws {
+        let directory = try BuiltBinary.temporaryDirectory()
+        let file = "\(directory)/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        // A file in the way, and a directory nobody can write in, root included.
+        for (path, problem) in [("\(file)/uploads", "cannot be created"), ("/proc", "is not writable")] {
+            let result = try BuiltBinary.run(["serve"], environment: ["UPLOAD_DIR": path, "DATABASE_URL": "sqlite:///./app.db"], directory: directory)
+            #expect(result.status == 2)
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "one line, no stack trace: \(result.stderr)")
+            #expect(lines.first?.contains("UPLOAD_DIR: '\(path)' \(problem)") == true, "\(result.stderr)")
+        }
+    }
+
+    @Test func missingUploadDirectoryIsCreatedAtStartUp() async throws {
+        let directory = try BuiltBinary.temporaryDirectory()
+        let port = RawSocket.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = [
+            "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs", "REDIS_ENABLED": "false",
+            "UPLOAD_DIR": "./data/uploads", "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await waitForPort(port)
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/data/uploads", isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/data/uploads").isEmpty, "the write check leaves nothing behind")
+    }
+
     @Test(arguments: DatabaseKind.allCases)
     func migrateCommands(kind: DatabaseKind) async throws {
         let url = try await TestDatabases.freshDatabase(kind)

@@ -92,8 +92,19 @@ import Testing
                 let generated = try #require(response.headers[.requestID])
                 #expect(generated.count >= 16 && generated.allSatisfy(\.isHexDigit))
             }
-            try await client.execute(uri: "/health/live", method: .get, headers: [.requestID: "bad id\u{7f}"]) { response in
-                #expect(response.headers[.requestID] != "bad id\u{7f}", "unprintable ids are replaced")
+        }
+    }
+
+    /// HTTP/1.1's parser already answers 400 to a DEL in a header, and `HTTPField(name:value:)`
+    /// turns it into a space; a lenient field brings it to the middleware as it is.
+    @Test func requestIDWithADeleteCharacterIsReplaced() async throws {
+        let settings = try await TestDatabases.settings(.sqlite)
+        try await withApp(settings) { client in
+            let headers = HTTPFields([HTTPField(name: .requestID, lenientValue: Array("trace\u{7f}abc".utf8))])
+            #expect(headers[.requestID] == "trace\u{7f}abc")
+            try await client.execute(uri: "/health/live", method: .get, headers: headers) { response in
+                let id = try #require(response.headers[.requestID])
+                #expect(id.count >= 16 && id.allSatisfy(\.isHexDigit), "a generated id, not the client's: \(id)")
             }
         }
     }
@@ -116,7 +127,48 @@ import Testing
             for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "database_pool_size"] {
                 #expect((samples[name] ?? 0) > 0, "\(name) is exported")
             }
-            #expect(samples.keys.contains { $0.hasPrefix("build_info{") })
+            #expect(samples.keys.contains { $0.hasPrefix("build_info{") && $0.contains(#"swift_version="\#(AppMetrics.swiftVersion)""#) })
+        }
+    }
+
+    /// Every enum-valued query parameter: an unknown value is a 422 naming the parameter
+    /// and its values, a known one filters.
+    @Test func unknownEnumQueryValuesAre422() async throws {
+        let settings = try await TestDatabases.settings(.sqlite)
+        try await withApp(settings) { client in
+            let token = try await client.login().accessToken
+            let parameters: [(path: String, name: String, allowed: String, known: String)] = [
+                ("/api/v1/agents", "type", "chat, task, testing, analysis, custom", "testing"),
+                ("/api/v1/users", "status", "active, disabled", "disabled"),
+                ("/api/v1/models", "provider", "openai, anthropic, openai_compatible", "openai_compatible"),
+                ("/api/v1/llm-usage", "source", "chat, agent, test", "agent"),
+            ]
+            for parameter in parameters {
+                try await client.call(.get, "\(parameter.path)?\(parameter.name)=bogus", token: token) { response in
+                    #expect(response.status == .unprocessableContent, "\(parameter.path)")
+                    let error = try response.errorBody().error
+                    #expect(error.code == "validation_failed")
+                    #expect(error.details?["field"] == parameter.name)
+                    #expect(error.message == "\(parameter.name): must be one of \(parameter.allowed)")
+                }
+                try await client.call(.get, "\(parameter.path)?\(parameter.name)=\(parameter.known)", token: token) {
+                    #expect($0.status == .ok, "\(parameter.path)?\(parameter.name)=\(parameter.known)")
+                }
+            }
+        }
+    }
+
+    @Test func metricsAreAnUnknownRouteWhenDisabled() async throws {
+        var settings = try await TestDatabases.settings(.sqlite)
+        settings.enableMetrics = false
+        try await withApp(settings) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                let error = try response.errorBody().error
+                #expect(error.code == "not_found")
+                #expect(error.message == "no route for GET /metrics")
+            }
         }
     }
 

@@ -58,7 +58,7 @@ struct AgentsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AgentResponse> {
         let page = try ListQuery(request)
-        let type = request.uri.queryParameters["type"].map { AgentType(rawValue: String($0)) ?? .custom }
+        let type = try request.enumParameter("type", as: AgentType.self)
         let (items, total) = try await agents.list(type: type, page)
         return ListPage(items: try items.map(AgentResponse.init), total: total, request: page)
     }
@@ -107,7 +107,7 @@ struct AgentsController {
         guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
         let model = try await gateway.activeModel(agent.$modelConfig.id, field: "model_config_id")
         let userID = try context.requirePrincipal().userID
-        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: "agent")),
+        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: .agent)),
                              tools: tools)
         let record = AgentRun()
         record.$agent.id = try agent.requireID()

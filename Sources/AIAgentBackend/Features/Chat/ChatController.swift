@@ -128,24 +128,18 @@ struct ChatController {
                                 stream: input.stream == true, request: request, context: context)
     }
 
-    enum ExportFormat: String, CaseIterable {
-        case markdown, md, json
-    }
-
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await sessions.find(context.parameters.require("id", as: UUID.self), ownedBy: context.requirePrincipal().userID)
         let messages = try await sessions.messages(ofSession: session.requireID())
-        let format = request.uri.queryParameters["format"].map(String.init) ?? "markdown"
+        let format = try request.enumParameter("format", as: ExportFormat.self) ?? .markdown
         let filename = "chat-\(try session.requireID().uuidString.prefix(8).lowercased())"
         let (body, contentType, ext): (String, String, String)
         switch format {
-        case "json":
+        case .json:
             let data = try JSONCoding.encoder.encode(try ChatSessionResponse(session, messages: messages))
             (body, contentType, ext) = (String(decoding: data, as: UTF8.self), "application/json; charset=utf-8", "json")
-        case "markdown", "md":
+        case .markdown, .md:
             (body, contentType, ext) = (Self.markdown(session, messages), "text/markdown; charset=utf-8", "md")
-        default:
-            throw APIError.validation(field: "format", "must be markdown or json")
         }
         return Response(status: .ok, headers: [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(filename).\(ext)\""],
                         body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -218,7 +212,7 @@ struct ChatController {
     }
 
     private func makeLoop(for route: SessionRoute, userID: UUID) async throws -> AgentLoop {
-        let usage = UsageContext(userID: userID, source: "chat")
+        let usage = UsageContext(userID: userID, source: .chat)
         if let agentID = route.agentID {
             guard let agent = try await agents.agent(withID: agentID) else { throw APIError.conflict("the session's agent no longer exists") }
             guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }

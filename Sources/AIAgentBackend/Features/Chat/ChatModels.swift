@@ -129,3 +129,8 @@ struct ChatExchangeResponse: Codable, ResponseEncodable, Sendable {
         case userMessage = "user_message"
     }
 }
+
+/// `GET /chat/sessions/:id/export?format=`: `md` is another name for `markdown`.
+enum ExportFormat: String, Sendable, CaseIterable {
+    case markdown, md, json
+}

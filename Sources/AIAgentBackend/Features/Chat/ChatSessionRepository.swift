@@ -6,9 +6,9 @@ struct ChatSessionRepository: Sendable {
     let database: DatabaseService
     let routes: SessionRoutes
 
-    init(database: DatabaseService, routes: SessionRoutes = SessionRoutes()) {
+    init(database: DatabaseService, invalidations: InvalidationBus) {
         self.database = database
-        self.routes = routes
+        routes = SessionRoutes(invalidations: invalidations)
     }
 
     /// The user's sessions, latest conversation first.
@@ -44,7 +44,7 @@ struct ChatSessionRepository: Sendable {
 
     func delete(_ session: ChatSession) async throws {
         try await session.delete(on: database.database)
-        routes.forget(try session.requireID())
+        await routes.forget(try session.requireID())
     }
 
     // MARK: - Messages

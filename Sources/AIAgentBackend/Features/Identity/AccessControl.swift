@@ -67,24 +67,27 @@ struct Principal: Codable, Sendable {
 }
 
 /// Checks tokens and permissions, with a short cache of each user's status and
-/// permissions (invalidated whenever a user, role or grant changes).
+/// permissions (invalidated on every replica whenever a user, role or grant changes).
 final class AccessControl: Sendable {
     let tokens: TokenService
     let database: DatabaseService
     let cache: any Cache
     let trustedProxies: TrustedProxies
+    let invalidations: InvalidationBus
     static let principalTTL: Duration = .seconds(60)
     /// In front of the shared cache: decoding a principal from JSON on every request costs
-    /// more than the request. Short-lived, because another replica's change reaches this
-    /// one only through the shared cache.
+    /// more than the request. Changes drop entries on every replica (``InvalidationBus``);
+    /// short-lived all the same, for when Redis cannot carry the news.
     static let localPrincipalTTL: Duration = .seconds(2)
     private let localPrincipals = ExpiringMap<UUID, Principal>()
 
-    init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies) {
+    init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies, invalidations: InvalidationBus) {
         self.tokens = tokens
         self.database = database
         self.cache = cache
         self.trustedProxies = trustedProxies
+        self.invalidations = invalidations
+        invalidations.subscribe(.principals, localPrincipals.invalidate)
     }
 
     func authorize(_ request: Request, _ access: Access) async throws -> Principal? {
@@ -157,15 +160,16 @@ final class AccessControl: Sendable {
                          revision: UUID(), sessionsValidAfter: user.sessionsValidAfter)
     }
 
+    /// Published after the shared entry went, so that no replica reloads it from there.
     func forget(_ userID: UUID) async throws {
-        localPrincipals.remove(userID)
         _ = try await cache.delete(Self.principalKey(userID))
+        await invalidations.publish(.principal(userID))
     }
 
     /// After a role or grant change, any user's permissions may differ.
     func forgetAll() async throws {
-        localPrincipals.removeAll()
         _ = try await cache.clear(prefix: "auth:principal:")
+        await invalidations.publish(.allPrincipals)
     }
 
     static func principalKey(_ userID: UUID) -> String { "auth:principal:\(userID.uuidString)" }

@@ -55,11 +55,13 @@ struct TokenPair: Codable, ResponseEncodable {
 /// Issues, verifies, rotates and revokes tokens. A revoked session is written to the
 /// database first (``RevocationStore``, which this replica checks in memory), then to the
 /// shared cache with a TTL of the session's remaining life, so a logout on one replica
-/// holds on the others within ``sessionCheckInterval``, and across restarts.
+/// holds on the others at once (``InvalidationBus``; without Redis, within
+/// ``sessionCheckInterval``), and across restarts.
 struct TokenService: Sendable {
     let keys: JWTKeyCollection
     let cache: any Cache
     let revocations: RevocationStore
+    let invalidations: InvalidationBus
     let accessLifetime: Duration
     let refreshLifetime: Duration
     /// How long a session found unrevoked in the shared cache is taken as such without asking
@@ -69,13 +71,16 @@ struct TokenService: Sendable {
     private let verifiedTokens = ExpiringMap<String, TokenClaims>()
     private let liveSessions = ExpiringMap<String, Bool>()
 
-    init(secret: String, cache: any Cache, revocations: RevocationStore, accessLifetime: Duration, refreshLifetime: Duration) async {
+    init(secret: String, cache: any Cache, revocations: RevocationStore, invalidations: InvalidationBus,
+         accessLifetime: Duration, refreshLifetime: Duration) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.cache = cache
         self.revocations = revocations
+        self.invalidations = invalidations
         self.accessLifetime = accessLifetime
         self.refreshLifetime = refreshLifetime
+        invalidations.subscribe(.sessions, liveSessions.invalidate)
     }
 
     func issuePair(userID: UUID, family: String = UUID().uuidString) async throws -> TokenPair {
@@ -159,8 +164,9 @@ struct TokenService: Sendable {
     func revokeSession(_ family: String) async throws {
         // Refresh tokens are the longest-lived tokens of a session.
         try await revocations.revoke(family, until: Date().addingTimeInterval(refreshLifetime.secondsDouble))
-        liveSessions.remove(family)
         try await cache.set(Self.familyKey(family), Self.revokedMark, ttl: refreshLifetime)
+        // Other replicas then ask the shared cache again rather than after ``sessionCheckInterval``.
+        await invalidations.publish(.session(family))
     }
 
     /// Copies every revocation this replica knows into the shared cache, which may have

@@ -1,8 +1,15 @@
 /// Totals of the users list, by filter: counting every row costs more than the page itself.
-/// Kept for ``ttl`` (another replica's changes); this replica's changes clear them all.
+/// A change clears them on every replica (`InvalidationBus`); without Redis, other
+/// replicas' changes show within ``ttl``.
 final class UserListTotals: Sendable {
     static let ttl: Duration = .seconds(5)
     private let totals = ExpiringMap<UserQueries.Filter, Int>(maxEntries: 1_000)
+    private let invalidations: InvalidationBus
+
+    init(invalidations: InvalidationBus) {
+        self.invalidations = invalidations
+        invalidations.subscribe(.userTotals) { [totals] _ in totals.removeAll() }
+    }
 
     subscript(filter: UserQueries.Filter) -> Int? { totals[filter] }
 
@@ -11,7 +18,7 @@ final class UserListTotals: Sendable {
     }
 
     /// After any change to users: any filter's total may have moved.
-    func invalidateAll() {
-        totals.removeAll()
+    func invalidateAll() async {
+        await invalidations.publish(.userTotals)
     }
 }

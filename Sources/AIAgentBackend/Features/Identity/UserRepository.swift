@@ -6,9 +6,9 @@ struct UserRepository: Sendable {
     let database: DatabaseService
     let listTotals: UserListTotals
 
-    init(database: DatabaseService, listTotals: UserListTotals = UserListTotals()) {
+    init(database: DatabaseService, invalidations: InvalidationBus) {
         self.database = database
-        self.listTotals = listTotals
+        listTotals = UserListTotals(invalidations: invalidations)
     }
 
     /// One page of the list, newest first, with the filter's total (cached, see ``UserListTotals``).
@@ -55,12 +55,12 @@ struct UserRepository: Sendable {
             try await user.create(on: db)
             try await user.$roles.attach(roles, on: db)
         }
-        listTotals.invalidateAll()
+        await listTotals.invalidateAll()
     }
 
     func save(_ user: User) async throws {
         try await user.save(on: database.database)
-        listTotals.invalidateAll()
+        await listTotals.invalidateAll()
     }
 
     /// Stamps the login time; nothing the list counts by changes.
@@ -71,7 +71,7 @@ struct UserRepository: Sendable {
 
     func delete(_ user: User) async throws {
         try await user.delete(on: database.database)
-        listTotals.invalidateAll()
+        await listTotals.invalidateAll()
     }
 
     func replaceRoles(of user: User, with roles: [Role]) async throws {

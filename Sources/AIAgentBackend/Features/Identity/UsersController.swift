@@ -68,10 +68,7 @@ struct UsersController {
             guard let id = UUID(uuidString: String(department)) else { throw APIError.validation(field: "department_id", "must be a UUID") }
             filter.departmentID = id
         }
-        if let status = parameters["status"] {
-            guard let value = UserStatus(rawValue: String(status)) else { throw APIError.validation(field: "status", "must be active or disabled") }
-            filter.status = value
-        }
+        filter.status = try request.enumParameter("status")
         let (items, total) = try await users.page(filter, page)
         return .json(JSONWriter.encode(ListPage(items: items, total: total, request: page), capacity: 512 * items.count + 64))
     }

@@ -4,15 +4,14 @@ import Foundation
 import Logging
 
 /// Who a model call is made for, as written to `llm_usage`.
-/// What a model call was made for, as recorded and filtered in `llm_usage`.
-enum UsageSource: String, CaseIterable, Sendable {
-    case chat, agent, test
-}
-
 struct UsageContext: Sendable {
     var userID: UUID?
-    /// chat, agent or test.
-    var source: String
+    var source: UsageSource
+}
+
+/// What made a model call: `llm_usage.source`.
+enum UsageSource: String, Sendable, CaseIterable {
+    case chat, agent, test
 }
 
 /// A configuration as calls use it: the key decrypted, immutable, shared between requests.
@@ -39,18 +38,21 @@ struct LLMGateway: Sendable {
     let secrets: SecretBox
     let logger: Logger
     let httpClient: HTTPClient
+    let invalidations: InvalidationBus
     /// Reading and decrypting the configuration cost more than half a millisecond of every
-    /// chat message before the model was even asked; another replica's change is seen
-    /// within this time, this replica's own at once.
+    /// chat message before the model was even asked. A change drops the entry on every
+    /// replica at once; without Redis, other replicas see it within this time.
     static let activeModelTTL: Duration = .seconds(5)
     private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
 
-    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient) {
+    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient, invalidations: InvalidationBus) {
         configs = ModelConfigRepository(database: database)
         usageRecords = LLMUsageRepository(database: database)
         self.secrets = secrets
         self.logger = logger
         self.httpClient = httpClient
+        self.invalidations = invalidations
+        invalidations.subscribe(.modelConfigs, activeModels.invalidate)
     }
 
     /// `HTTPClient.shared` opens at most 8 connections to a host and queues the rest; streamed
@@ -81,9 +83,9 @@ struct LLMGateway: Sendable {
         return model
     }
 
-    /// After a configuration changed or went.
-    func forget(_ id: UUID) {
-        activeModels.remove(id)
+    /// After a configuration changed or went, on every replica.
+    func forget(_ id: UUID) async {
+        await invalidations.publish(.modelConfig(id))
     }
 }
 
@@ -119,7 +121,7 @@ struct UsageRecorder: Sendable {
         record.outputTokens = usage.outputTokens
         record.cost = cost(usage)
         record.userID = context.userID
-        record.source = context.source
+        record.source = context.source.rawValue
         do {
             try await usageRecords.record(record)
         } catch {

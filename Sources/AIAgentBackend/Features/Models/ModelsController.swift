@@ -62,7 +62,7 @@ struct ModelsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ModelConfigResponse> {
         let page = try ListQuery(request)
-        let (items, total) = try await configs.list(provider: request.uri.queryParameters["provider"].map(String.init), page)
+        let (items, total) = try await configs.list(provider: try request.enumParameter("provider", as: ProviderConfiguration.Kind.self)?.rawValue, page)
         return ListPage(items: try items.map(ModelConfigResponse.init), total: total, request: page)
     }
 
@@ -106,7 +106,7 @@ struct ModelsController {
         }
         try await apply(input, to: config)
         try await configs.save(config)
-        gateway.forget(try config.requireID())
+        await gateway.forget(try config.requireID())
         return try ModelConfigResponse(config)
     }
 
@@ -115,7 +115,7 @@ struct ModelsController {
         let agentCount = try await agents.count(usingModelConfig: config.requireID())
         guard agentCount == 0 else { throw APIError.conflict("\(agentCount) agent(s) use this model configuration; change them first") }
         try await configs.delete(config)
-        gateway.forget(try config.requireID())
+        await gateway.forget(try config.requireID())
         return Response(status: .noContent)
     }
 
@@ -123,7 +123,7 @@ struct ModelsController {
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
         let config = try await configs.find(context.parameters.require("id", as: UUID.self))
         let model = try ActiveModel(config, secrets: gateway.secrets)
-        let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: "test"))
+        let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: .test))
         let result = await provider.testConnection()
         return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100,
                           error: result.error.map { Self.shortError($0, hiding: model.configuration.apiKey) })

@@ -59,9 +59,8 @@ struct UsageController {
             guard let id = UUID(uuidString: String(user)) else { throw APIError.validation(field: "user_id", "must be a UUID") }
             filter.userID = id
         }
-        if let source = request.uri.queryParameters["source"] {
-            guard ["chat", "agent", "test"].contains(source) else { throw APIError.validation(field: "source", "must be chat, agent or test") }
-            filter.source = String(source)
+        if let source = try request.enumParameter("source", as: UsageSource.self) {
+            filter.source = source.rawValue
         }
         let lines = try await usage.usageByModel(filter)
         let total = lines.reduce(into: Totals()) { total, line in
