@@ -25,6 +25,10 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public static func validation(field: String, _ message: String) -> APIError {
         .init(.unprocessableContent, code: "validation_failed", message: "\(field): \(message)", details: ["field": field])
     }
+    /// A field that names something that does not exist: well-formed, so not a 422.
+    static func missingReference(field: String, _ message: String) -> APIError {
+        .init(.notFound, code: "not_found", message: "\(field): \(message)", details: ["field": field])
+    }
     /// `value` when it lies in `range`, else a 422 naming `field` and the range.
     static func checked<T: Comparable>(_ value: T, field: String, in range: ClosedRange<T>) throws(APIError) -> T {
         guard range.contains(value) else { throw validation(field: field, "must be from \(range.lowerBound) to \(range.upperBound)") }

@@ -11,13 +11,15 @@ enum InputLimits {
     static let maxQueryLength = 2_048
 
     /// Throws a 422 naming the first field over its bound; leaves malformed JSON to the decoder.
-    static func check(_ bytes: some Collection<UInt8>, maxLengths: [String: Int]) throws(APIError) {
-        var scanner = Scanner(maxLengths: maxLengths)
+    /// With `fields`, a top-level key outside them is refused too.
+    static func check(_ bytes: some Collection<UInt8>, maxLengths: [String: Int], fields: Set<String>? = nil) throws(APIError) {
+        var scanner = Scanner(maxLengths: maxLengths, fields: fields)
         for byte in bytes { try scanner.consume(byte) }
     }
 
     private struct Scanner {
         let maxLengths: [String: Int]
+        let fields: Set<String>?
         /// One entry per open object or array: whether it is an object, and the key that
         /// names what is inside it (an array's strings take the key of the array).
         var containers: [(isObject: Bool, key: String)] = []
@@ -31,7 +33,10 @@ enum InputLimits {
         var expectingKey = false
         var pendingKey = ""
 
-        init(maxLengths: [String: Int]) { self.maxLengths = maxLengths }
+        init(maxLengths: [String: Int], fields: Set<String>?) {
+            self.maxLengths = maxLengths
+            self.fields = fields
+        }
 
         var currentKey: String { containers.last?.key ?? "" }
 
@@ -89,7 +94,12 @@ enum InputLimits {
                 escape = 1
             case UInt8(ascii: "\""):
                 inString = false
-                if stringIsKey { pendingKey = String(decoding: keyBytes, as: UTF8.self) }
+                if stringIsKey {
+                    pendingKey = String(decoding: keyBytes, as: UTF8.self)
+                    if let fields, containers.count == 1, !fields.contains(pendingKey) {
+                        throw APIError.validation(field: pendingKey.isEmpty ? "body" : pendingKey, "is not a field of this request")
+                    }
+                }
             case 0:
                 throw APIError.validation(field: stringField, "must not contain NUL characters")
             case 0x80..<0xC0:

@@ -32,7 +32,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
             response = try APIError.payloadTooLarge(limit: maxBodySize).response(from: request, context: context)
         } else if let query = request.uri.query, query.utf8.count > InputLimits.maxQueryLength {
-            response = try APIError(.uriTooLong, code: "uri_too_long", message: "the query string is longer than \(InputLimits.maxQueryLength) bytes")
+            response = try APIError.validation(field: "query", "is longer than \(InputLimits.maxQueryLength) bytes")
                 .response(from: request, context: context)
         } else {
             // ErrorMiddleware sits inside, so errors arrive here as responses.

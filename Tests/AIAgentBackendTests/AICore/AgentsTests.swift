@@ -128,7 +128,9 @@ import Testing
                     (["name": "a", "model_config_id": UUID().uuidString], "model_config_id"),
                 ] as [([String: Any], String)] {
                     try await client.call(.post, "/api/v1/agents", token: token, json: jsonText(body)) { response in
-                        #expect(response.status == .unprocessableContent, "\(body)")
+                        // Well-formed but naming nothing: 404; malformed: 422.
+                        let expected: HTTPResponse.Status = field == "model_config_id" ? .notFound : .unprocessableContent
+                        #expect(response.status == expected, "\(body)")
                         let details = try response.errorBody().error.details
                         #expect(details?["field"] == field)
                     }

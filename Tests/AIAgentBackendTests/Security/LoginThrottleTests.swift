@@ -75,11 +75,12 @@ import TestSupport
         }
     }
 
-    /// The decoy hash of unknown users costs bcrypt 12: a burst fills the bounded queue,
-    /// and what does not fit is answered 503 at once instead of waiting in line.
+    /// Unknown users cost a decoy hash at the configured cost: a burst fills the bounded
+    /// queue, and what does not fit is answered 503 at once instead of waiting in line.
     @Test func aBurstBeyondTheHashingQueueIsTurnedAway() async throws {
         var settings = try await TestDatabases.settings(.sqlite)
         settings.loginMaxAttempts = 1000
+        settings.bcryptCost = 10
         try await withServices(settings) { services, client in
             let burst = services.hasher.maxQueued * 4
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in

@@ -12,7 +12,7 @@ struct AgentsController {
         let agents = routes.group("agents")
         agents.get(.permission(.agentRead), RouteContract("List agents", query: QueryParameter.paging + [.oneOf("type", AgentType.self)],
                                                          returns: ListPage<AgentResponse>.self), use: list)
-        agents.post(.permission(.agentCreate), RouteContract("Create an agent", body: AgentInput.self, returns: AgentResponse.self, status: .created),
+        agents.post(.permission(.agentCreate), RouteContract("Create an agent", body: AgentInput.self, as: "AgentCreate", requiring: ["name", "model_config_id"], returns: AgentResponse.self, status: .created),
                     use: create)
         agents.get(":id", .permission(.agentRead), RouteContract("Get an agent", returns: AgentResponse.self), use: get)
         agents.put(":id", .permission(.agentUpdate), RouteContract("Update an agent", body: AgentInput.self, returns: AgentResponse.self), use: update)
@@ -172,7 +172,7 @@ struct AgentsController {
     private func apply(_ input: AgentInput, to agent: Agent) async throws {
         if let name = input.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard (1...100).contains(trimmed.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            guard (1...100).contains(trimmed.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
             if try await agents.isTaken(name: trimmed, byOtherThan: agent) { throw APIError.conflict("an agent named '\(trimmed)' exists") }
             agent.name = trimmed
         }
@@ -185,7 +185,7 @@ struct AgentsController {
         }
         if let configID = input.modelConfigID {
             guard try await configs.config(withID: configID) != nil else {
-                throw APIError.validation(field: "model_config_id", "no model configuration with this id")
+                throw APIError.missingReference(field: "model_config_id", "no model configuration with this id")
             }
             agent.$modelConfig.id = configID
         }
@@ -209,4 +209,19 @@ extension AgentsController.AgentInput: LongTextInput {
 
 extension AgentsController.RunInput: LongTextInput {
     static let maxLengths = ["input": 32_000]
+}
+
+extension AgentsController.AgentInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "name": .text(1...100, nonBlank: true),
+        "type": .enumeration(AgentType.allCases.map(\.rawValue)),
+        "temperature": .number(minimum: 0, maximum: 2),
+        "max_tokens": .integer(minimum: 1, maximum: 1_000_000),
+        "max_steps": .integer(minimum: 1, maximum: AgentsController.maxStepsLimit),
+        "tools": .array(of: .enumeration(ToolRegistry.builtInNames)),
+    ]
+}
+
+extension AgentsController.RunInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = ["input": .text(1...32_000, nonBlank: true)]
 }

@@ -41,6 +41,9 @@ struct ToolRegistry: Sendable {
         }
     }
 
+    /// The tools `builtIn` registers, for the API contract.
+    static let builtInNames = ["current_time", "http_request"]
+
     static func builtIn(settings: Settings, egress: EgressClient) -> ToolRegistry {
         var registry = ToolRegistry()
         registry.register(CurrentTimeTool())

@@ -15,10 +15,12 @@ struct ChatController {
         let answer = RouteContract.Success.jsonOrEventStream(SchemaType(ChatExchangeResponse.self), events: AgentEvent.streamEvents)
         sessions.get(.permission(.chatUse), RouteContract("List the caller's chat sessions", query: QueryParameter.paging,
                                                          returns: ListPage<ChatSessionResponse>.self), use: list)
-        sessions.post(.permission(.chatUse), RouteContract("Start a chat session", body: SessionInput.self, returns: ChatSessionResponse.self,
-                                                          status: .created), use: create)
+        sessions.post(.permission(.chatUse), RouteContract("Start a chat session", body: SessionInput.self, as: "ChatSessionCreate",
+                                                          returns: ChatSessionResponse.self, status: .created)
+                                                .bodyMatching(oneOf: SessionInput.agentOrModel), use: create)
         sessions.get(":id", .permission(.chatUse), RouteContract("Get a session with its messages", returns: ChatSessionResponse.self), use: get)
-        sessions.put(":id", .permission(.chatUse), RouteContract("Rename a session", body: SessionInput.self, returns: ChatSessionResponse.self),
+        sessions.put(":id", .permission(.chatUse), RouteContract("Rename a session", body: SessionInput.self, as: "ChatSessionRename",
+                                                              omitting: ["agent_id", "model_config_id"], returns: ChatSessionResponse.self),
                      use: rename)
         sessions.delete(":id", .permission(.chatUse), RouteContract("Delete a session"), use: delete)
         sessions.post(":id/messages", .permission(.chatUse), RouteContract(
@@ -66,7 +68,7 @@ struct ChatController {
         session.title = try Self.validTitle(input.title ?? ChatSession.defaultTitle)
         switch (input.agentID, input.modelConfigID) {
         case (let agentID?, nil):
-            guard try await agents.agent(withID: agentID) != nil else { throw APIError.validation(field: "agent_id", "no agent with this id") }
+            guard try await agents.agent(withID: agentID) != nil else { throw APIError.missingReference(field: "agent_id", "no agent with this id") }
             session.$agent.id = agentID
         case (nil, let configID?):
             session.$modelConfig.id = try await gateway.activeModel(configID, field: "model_config_id").id
@@ -237,7 +239,7 @@ struct ChatController {
 
     static func validTitle(_ title: String) throws -> String {
         let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(trimmed.count) else { throw APIError.validation(field: "title", "must be 1 to 200 characters") }
+        guard (1...200).contains(trimmed.unicodeScalars.count) else { throw APIError.validation(field: "title", "must be 1 to 200 characters") }
         return trimmed
     }
 
@@ -268,4 +270,18 @@ extension Optional {
 
 extension ChatController.MessageInput: LongTextInput {
     static let maxLengths = ["content": 32_000]
+}
+
+extension ChatController.MessageInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = ["content": .text(1...32_000, nonBlank: true)]
+}
+
+extension ChatController.SessionInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = ["title": .text(1...200, nonBlank: true)]
+
+    /// A session answers with an agent or a model configuration: exactly one of them.
+    static let agentOrModel: [JSONSchema] = [
+        .object(["agent_id": .uuid], required: ["agent_id"]),
+        .object(["model_config_id": .uuid], required: ["model_config_id"]),
+    ]
 }

@@ -178,8 +178,8 @@ struct PasswordPolicy {
     static let maxLength = 128
 
     func check(_ password: String, username: String, field: String) throws {
-        guard password.count >= minLength else { throw APIError.validation(field: field, "must be at least \(minLength) characters") }
-        guard password.count <= Self.maxLength else { throw APIError.validation(field: field, "must be at most \(Self.maxLength) characters") }
+        guard password.unicodeScalars.count >= minLength else { throw APIError.validation(field: field, "must be at least \(minLength) characters") }
+        guard password.unicodeScalars.count <= Self.maxLength else { throw APIError.validation(field: field, "must be at most \(Self.maxLength) characters") }
         let lowered = password.lowercased()
         guard lowered != username.lowercased() else { throw APIError.validation(field: field, "must not be the username") }
         guard !CommonPasswords.all.contains(lowered) else {
@@ -190,4 +190,11 @@ struct PasswordPolicy {
 
 extension HTTPField.Name {
     static let pragma = HTTPField.Name("Pragma")!
+}
+
+extension AuthController.PasswordChange: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "old_password": .text(0...PasswordPolicy.maxLength),
+        "new_password": .text(Settings().passwordMinLength...PasswordPolicy.maxLength).excluding(CommonPasswords.all.sorted()),
+    ]
 }

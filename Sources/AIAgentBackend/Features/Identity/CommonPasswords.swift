@@ -3,7 +3,7 @@
 enum CommonPasswords {
     static let all: Set<String> = [
         "password", "password1", "password12", "password123", "password1234", "passw0rd", "p@ssw0rd", "p@ssword",
-        "12345678", "123456789", "1234567890", "12345678910", "0123456789", "87654321", "11111111", "00000000",
+        "12345678", "123456789", "1234567890", "12345678910", "0123456789", "87654321", "11111111",
         "88888888", "66666666", "99999999", "12341234", "11223344", "12344321", "123123123", "147258369", "987654321",
         "qwertyuiop", "qwerty123", "qwerty12", "qwertyui", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "zaq12wsx", "asdfghjkl",
         "asdf1234", "zxcvbnm1", "abcd1234", "abc12345", "abcdefgh", "a1b2c3d4", "iloveyou", "iloveyou1", "sunshine",

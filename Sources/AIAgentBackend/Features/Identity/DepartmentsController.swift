@@ -9,7 +9,7 @@ struct DepartmentsController {
     func register(on routes: SecuredRoutes) {
         let departments = routes.group("departments")
         departments.get(.permission(.departmentRead), RouteContract("The department tree", returns: [DepartmentNode].self), use: tree)
-        departments.post(.permission(.departmentCreate), RouteContract("Create a department", body: DepartmentInput.self,
+        departments.post(.permission(.departmentCreate), RouteContract("Create a department", body: DepartmentInput.self, as: "DepartmentCreate", requiring: ["name"],
                                                                       returns: DepartmentNode.self, status: .created), use: create)
         departments.put(":id", .permission(.departmentUpdate), RouteContract("Update or move a department", body: DepartmentInput.self,
                                                                             returns: DepartmentNode.self), use: update)
@@ -44,7 +44,7 @@ struct DepartmentsController {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<DepartmentNode> {
         let input = try await request.decodeJSON(as: DepartmentInput.self, context: context)
         let department = Department()
-        department.sortOrder = input.sortOrder ?? 0
+        department.sortOrder = try APIError.checked(input.sortOrder ?? 0, field: "sort_order", in: TreeBuilder.sortOrders)
         guard let name = input.name else { throw APIError.validation(field: "name", "is required") }
         department.name = try Self.validName(name)
         if let parentID = input.parentID ?? nil {
@@ -60,7 +60,7 @@ struct DepartmentsController {
         let department = try await departments.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: DepartmentInput.self, context: context)
         if let name = input.name { department.name = try Self.validName(name) }
-        if let sortOrder = input.sortOrder { department.sortOrder = sortOrder }
+        if let sortOrder = input.sortOrder { department.sortOrder = try APIError.checked(sortOrder, field: "sort_order", in: TreeBuilder.sortOrders) }
         if let parentID = input.parentID {
             if let parentID { try await checkParent(parentID, of: department.id) }
             department.$parent.id = parentID
@@ -83,12 +83,19 @@ struct DepartmentsController {
     /// The parent exists, and `department` (nil when new) under it makes no loop and stays within the depth cap.
     private func checkParent(_ parentID: UUID, of department: UUID?) async throws {
         let parents = TreeBuilder.parents(try await departments.all(), id: \.id, parent: \.$parent.id)
-        guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such department") }
+        guard parents[parentID] != nil else { throw APIError.missingReference(field: "parent_id", "no such department") }
         try TreeBuilder.checkPlacement(of: department, under: parentID, parents: parents)
     }
 
     private static func validName(_ name: String) throws -> String {
-        guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+        guard (1...100).contains(name.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
         return name
     }
+}
+
+extension DepartmentsController.DepartmentInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "name": .text(1...100),
+        "sort_order": .integer(minimum: TreeBuilder.sortOrders.lowerBound, maximum: TreeBuilder.sortOrders.upperBound),
+    ]
 }

@@ -10,7 +10,7 @@ struct MenusController {
     func register(on routes: SecuredRoutes) {
         let menus = routes.group("menus")
         menus.get(.permission(.menuRead), RouteContract("The menu and permission tree", returns: [MenuNode].self), use: tree)
-        menus.post(.permission(.menuCreate), RouteContract("Create a menu entry", body: MenuInput.self, returns: MenuNode.self, status: .created),
+        menus.post(.permission(.menuCreate), RouteContract("Create a menu entry", body: MenuInput.self, as: "MenuCreate", requiring: ["type", "name"], returns: MenuNode.self, status: .created),
                    use: create)
         menus.put(":id", .permission(.menuUpdate), RouteContract("Update or move a menu entry", body: MenuInput.self, returns: MenuNode.self),
                   use: update)
@@ -87,7 +87,7 @@ struct MenusController {
 
     private func apply(_ input: MenuInput, to menu: Menu, isNew: Bool, by actor: Principal) async throws {
         if let name = input.name {
-            guard (1...100).contains(name.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            guard (1...100).contains(name.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
             menu.name = name
         } else if isNew {
             throw APIError.validation(field: "name", "is required")
@@ -95,7 +95,7 @@ struct MenusController {
         if let parentID = input.parentID {
             if let parentID {
                 let parents = TreeBuilder.parents(try await menus.all(), id: \.id, parent: \.$parent.id)
-                guard parents[parentID] != nil else { throw APIError.validation(field: "parent_id", "no such menu entry") }
+                guard parents[parentID] != nil else { throw APIError.missingReference(field: "parent_id", "no such menu entry") }
                 try TreeBuilder.checkPlacement(of: menu.id, under: parentID, parents: parents)
             }
             menu.$parent.id = parentID
@@ -103,7 +103,7 @@ struct MenusController {
         if let path = input.path { menu.path = path.isEmpty ? nil : path }
         if let component = input.component { menu.component = component.isEmpty ? nil : component }
         if let icon = input.icon { menu.icon = icon.isEmpty ? nil : icon }
-        if let sortOrder = input.sortOrder { menu.sortOrder = sortOrder }
+        if let sortOrder = input.sortOrder { menu.sortOrder = try APIError.checked(sortOrder, field: "sort_order", in: TreeBuilder.sortOrders) }
         if let hidden = input.hidden { menu.hidden = hidden }
         if let permission = input.permission {
             guard permission.isEmpty || permission.wholeMatch(of: /[a-z_-]+:[a-z_-]+/) != nil else {
@@ -117,4 +117,12 @@ struct MenusController {
             menu.permission = new
         }
     }
+}
+
+extension MenusController.MenuInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "name": .text(1...100),
+        "sort_order": .integer(minimum: TreeBuilder.sortOrders.lowerBound, maximum: TreeBuilder.sortOrders.upperBound),
+        "permission": .string(maxLength: 101, pattern: "^$|^[a-z_-]+:[a-z_-]+$"),
+    ]
 }

@@ -12,6 +12,7 @@ struct PasswordHasher: Sendable {
     /// Hashes running or waiting; at most ``maxQueued``.
     private let pending: SharedCounter
     let maxQueued: Int
+    private let decoy = DecoyHash()
 
     init(cost: Int, threads: Int = max(1, System.coreCount / 2), queuedPerThread: Int = 16) {
         self.cost = cost
@@ -30,9 +31,11 @@ struct PasswordHasher: Sendable {
         try await run { Bcrypt.verify(password, hash: hash) }
     }
 
-    /// Verifies against a throwaway hash so an unknown username costs as much time as a known one.
+    /// Verifies against a throwaway hash of the same cost, so an unknown username costs as
+    /// much time as a known one.
     func burnTime(_ password: String) async throws {
-        _ = try await verify(password, hash: Self.decoyHash)
+        let cost = UInt8(self.cost)
+        _ = try await run { [decoy] in Bcrypt.verify(password, hash: decoy.hash(cost: cost)) }
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
@@ -45,7 +48,18 @@ struct PasswordHasher: Sendable {
         return try await pool.runIfActive(work)
     }
 
-    private static let decoyHash = "$2b$12$C6UzMDM.H6dfI/f/IKxGhuJ1ywQv5b2vR6xk6eS8dJ6yQnL4oT7a."
+}
+
+/// Made on first use, on the hashing pool: at cost 12 it takes a quarter of a second.
+final class DecoyHash: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    func hash(cost: UInt8) -> String {
+        value.withLock { hash in
+            if hash == nil { hash = Bcrypt.hash("decoy password", cost: cost) }
+            return hash!
+        }
+    }
 }
 
 final class SharedCounter: Sendable {

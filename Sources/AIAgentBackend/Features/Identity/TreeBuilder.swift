@@ -9,6 +9,8 @@ enum TreeBuilder {
     /// The most levels a tree may have; a top-level row is level 1. Creating or moving a
     /// row that would sit deeper is refused with 422.
     static let maxDepth = 10
+    /// Where a sibling may be placed among the others.
+    static let sortOrders = -1_000_000...1_000_000
 
     /// Nests `nodes`, siblings ordered by `order`. Never deeper than ``maxDepth``:
     /// - a row whose parent is missing is a root;

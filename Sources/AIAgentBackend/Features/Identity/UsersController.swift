@@ -17,14 +17,15 @@ struct UsersController {
             "List users", query: QueryParameter.paging + [
                 .string("username", maxLength: 64, "Part of the username"), .uuid("department_id"), .oneOf("status", UserStatus.self),
             ], returns: ListPage<UserResponse>.self), use: list)
-        users.post(.permission(.userCreate), RouteContract("Create a user", body: UserInput.self, returns: UserResponse.self, status: .created,
+        users.post(.permission(.userCreate), RouteContract("Create a user", body: UserInput.self, as: "UserCreate", requiring: ["username", "password"], returns: UserResponse.self, status: .created,
                                                           errors: [.conflict]), use: create)
         users.get(":id", .permission(.userRead), RouteContract("Get a user", returns: UserResponse.self), use: get)
-        users.put(":id", .permission(.userUpdate), RouteContract("Update a user", body: UserInput.self, returns: UserResponse.self,
+        users.put(":id", .permission(.userUpdate), RouteContract("Update a user", body: UserInput.self, as: "UserUpdate", omitting: ["username", "password"], returns: UserResponse.self,
                                                                 errors: [.conflict]), use: update)
         users.delete(":id", .permission(.userDelete), RouteContract("Delete a user", errors: [.conflict]), use: delete)
         users.post(":id/reset-password", .permission(.userUpdate), RouteContract(
-            "Set a user's password", description: "Ends every session of the user.", body: PasswordReset.self), use: resetPassword)
+            "Set another user's password", description: "Ends every session of the user.", body: PasswordReset.self, errors: [.conflict]),
+            use: resetPassword)
         users.post(":id/enable", .permission(.userUpdate), RouteContract("Enable a user", returns: UserResponse.self), use: enable)
         users.post(":id/disable", .permission(.userUpdate), RouteContract("Disable a user", returns: UserResponse.self, errors: [.conflict]),
                    use: disable)
@@ -137,7 +138,10 @@ struct UsersController {
 
     @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try await users.find(context.parameters.require("id", as: UUID.self))
-        try Delegation.requireManageable(user, by: try context.requirePrincipal())
+        let actor = try context.requirePrincipal()
+        try Delegation.requireManageable(user, by: actor)
+        // Your own password takes the old one (`POST /auth/me/password`): a stolen token alone cannot take over the account.
+        guard user.id != actor.userID else { throw APIError.conflict("change your own password with POST /api/v1/auth/me/password") }
         let input = try await request.decodeJSON(as: PasswordReset.self, context: context)
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, username: user.username, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
@@ -179,14 +183,14 @@ struct UsersController {
     private func apply(_ input: UserInput, to user: User) async throws {
         if let nickname = input.nickname { user.nickname = try Self.limited(nickname, field: "nickname", max: 100) }
         if let email = input.email {
-            guard email.isEmpty || (email.contains("@") && email.count <= 254) else { throw APIError.validation(field: "email", "is not an email address") }
+            guard email.isEmpty || (email.contains("@") && email.unicodeScalars.count <= 254) else { throw APIError.validation(field: "email", "is not an email address") }
             user.email = email.isEmpty ? nil : email
         }
         if let mobile = input.mobile { user.mobile = try Self.limited(mobile, field: "mobile", max: 32) }
         if let avatar = input.avatarURL { user.avatarURL = try Self.limited(avatar, field: "avatar_url", max: 2000) }
         if let departmentID = input.departmentID {
             guard try await departments.exists(departmentID) else {
-                throw APIError.validation(field: "department_id", "no such department")
+                throw APIError.missingReference(field: "department_id", "no such department")
             }
             user.$department.id = departmentID
         }
@@ -194,7 +198,7 @@ struct UsersController {
 
     private func findRoles(_ ids: [UUID]) async throws -> [Role] {
         let roles = try await self.roles.roles(withIDs: ids)
-        guard roles.count == Set(ids).count else { throw APIError.validation(field: "role_ids", "names a role that does not exist") }
+        guard roles.count == Set(ids).count else { throw APIError.missingReference(field: "role_ids", "names a role that does not exist") }
         return roles
     }
 
@@ -218,11 +222,25 @@ struct UsersController {
     }
 
     static func limited(_ value: String, field: String, max: Int) throws -> String? {
-        guard value.count <= max else { throw APIError.validation(field: field, "must be at most \(max) characters") }
+        guard value.unicodeScalars.count <= max else { throw APIError.validation(field: field, "must be at most \(max) characters") }
         return value.isEmpty ? nil : value
     }
 }
 
 extension UsersController.UserInput: LongTextInput {
     static let maxLengths = ["avatar_url": 2_000]
+}
+
+/// What `create`, `apply` and `PasswordPolicy` check, for the API contract.
+extension UsersController.UserInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "username": .string(minLength: 3, maxLength: 64, pattern: "^[A-Za-z0-9._@-]+$"),
+        "password": .text(Settings().passwordMinLength...PasswordPolicy.maxLength).excluding(CommonPasswords.all.sorted()),
+        "nickname": .text(0...100), "mobile": .text(0...32), "avatar_url": .text(0...2_000),
+        "email": .string(maxLength: 254, pattern: #"^$|^[^\x00]*@[^\x00]*$"#),
+    ]
+}
+
+extension UsersController.PasswordReset: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = ["password": .text(Settings().passwordMinLength...PasswordPolicy.maxLength).excluding(CommonPasswords.all.sorted())]
 }

@@ -71,7 +71,7 @@ struct LLMGateway: Sendable {
 
     /// An active configuration by id; `field` names the request field that referred to it.
     func activeModel(_ id: UUID, field: String) async throws -> ActiveModel {
-        try await activeModel(id, ifMissing: .validation(field: field, "no model configuration with this id"))
+        try await activeModel(id, ifMissing: .missingReference(field: field, "no model configuration with this id"))
     }
 
     func activeModel(_ id: UUID, ifMissing missing: @autoclosure () -> APIError) async throws -> ActiveModel {

@@ -13,12 +13,14 @@ struct ModelsController {
         models.get(.permission(.modelRead), RouteContract(
             "List model configurations", query: QueryParameter.paging + [.oneOf("provider", ProviderConfiguration.Kind.self)],
             returns: ListPage<ModelConfigResponse>.self), use: list)
-        models.post(.permission(.modelCreate), RouteContract("Create a model configuration", body: ModelInput.self,
-                                                            returns: ModelConfigResponse.self, status: .created), use: create)
+        models.post(.permission(.modelCreate), RouteContract("Create a model configuration", body: ModelInput.self, as: "ModelCreate",
+                                                            requiring: ["name", "provider", "model"], returns: ModelConfigResponse.self,
+                                                            status: .created).bodyMatching(anyOf: ModelInput.keyUnlessCompatible), use: create)
         models.get(":id", .permission(.modelRead), RouteContract("Get a model configuration", returns: ModelConfigResponse.self), use: get)
         models.put(":id", .permission(.modelUpdate), RouteContract(
-            "Update a model configuration", description: "Changing base_url drops the stored API key unless api_key comes with it.",
-            body: ModelInput.self, returns: ModelConfigResponse.self), use: update)
+            "Update a model configuration",
+            description: "Changing base_url drops the stored API key unless api_key comes with it; an empty api_key removes the key.",
+            body: ModelInput.self, as: "ModelUpdate", omitting: ["provider"], returns: ModelConfigResponse.self), use: update)
         models.delete(":id", .permission(.modelDelete), RouteContract("Delete a model configuration", errors: [.conflict]), use: delete)
         models.post(":id/test", .permission(.modelTest), RouteContract("Test the connection to the provider", returns: TestResult.self), use: test)
     }
@@ -148,12 +150,12 @@ struct ModelsController {
     private func apply(_ input: ModelInput, to config: ModelConfig) async throws {
         if let name = input.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard (1...100).contains(trimmed.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+            guard (1...100).contains(trimmed.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
             if try await configs.isTaken(name: trimmed, byOtherThan: config) { throw APIError.conflict("a model configuration named '\(trimmed)' exists") }
             config.name = trimmed
         }
         if let model = input.model {
-            guard !model.trimmingCharacters(in: .whitespaces).isEmpty, model.count <= 200 else {
+            guard !model.trimmingCharacters(in: .whitespaces).isEmpty, model.unicodeScalars.count <= 200 else {
                 throw APIError.validation(field: "model", "must be 1 to 200 characters")
             }
             config.model = model.trimmingCharacters(in: .whitespaces)
@@ -166,7 +168,10 @@ struct ModelsController {
             config.baseURL = normalized
         }
         if let apiKey = input.apiKey?.trimmingCharacters(in: .whitespacesAndNewlines) {
-            if apiKey.isEmpty, config.kind != .openaiCompatible { throw APIError.validation(field: "api_key", "is required for \(config.provider)") }
+            // On an update, an empty key removes the stored one (the connection test then says so).
+            if apiKey.isEmpty, config.kind != .openaiCompatible, config.id == nil {
+                throw APIError.validation(field: "api_key", "is required for \(config.provider)")
+            }
             config.apiKeyEncrypted = apiKey.isEmpty ? nil : try gateway.secrets.seal(apiKey)
             config.apiKeyMask = apiKey.isEmpty ? nil : SecretBox.mask(apiKey)
         }
@@ -186,4 +191,28 @@ struct ModelsController {
 
 extension ModelsController.ModelInput: LongTextInput {
     static let maxLengths = ["base_url": 2_000, "api_key": 1_000]
+}
+
+extension ModelsController.ModelInput: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = [
+        "name": .text(1...100, nonBlank: true),
+        "provider": .enumeration(ProviderConfiguration.Kind.allCases.map(\.rawValue)),
+        "model": .text(1...200, nonBlank: true),
+        // What `URL` parses with a host: RFC 3986 characters only, a port up to 65535.
+        "base_url": .string(maxLength: 2_000, pattern: Self.baseURLPattern),
+        "api_key": .text(0...1_000),
+        "max_tokens": .integer(minimum: 1, maximum: 1_000_000),
+        "temperature": .number(minimum: 0, maximum: 2),
+        "context_tokens": .integer(minimum: 256, maximum: 10_000_000),
+        "input_price_per_million": .number(minimum: 0), "output_price_per_million": .number(minimum: 0),
+    ]
+
+    static let baseURLPattern = "^$|^https?://([A-Za-z0-9._~%!$&'()*+,;=-]+(:[A-Za-z0-9._~%!$&'()*+,;=-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*"
+        + "(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
+
+    /// At creation a key is required, except by OpenAI-compatible servers (Ollama, vLLM…).
+    static let keyUnlessCompatible: [JSONSchema] = [
+        .object(["provider": .enumeration([ProviderConfiguration.Kind.openaiCompatible.rawValue])], required: ["provider"]),
+        .object(["api_key": .text(1...1_000, nonBlank: true)], required: ["api_key"]),
+    ]
 }

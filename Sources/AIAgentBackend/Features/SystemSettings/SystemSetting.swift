@@ -52,3 +52,7 @@ struct SystemSettingUpdate: Decodable, LongTextInput {
 
     static let maxLengths = ["value": 10_000, "description": 500]
 }
+
+extension SystemSettingUpdate: SchemaRefining {
+    static let fieldSchemas: [String: JSONSchema] = ["value": .text(0...10_000), "description": .text(0...500)]
+}

@@ -10,6 +10,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
     /// `nil` stands for JSON `null` in a nullable enumeration.
     var enumValues: [String?]?
     var anyOfBox: [JSONSchema]?
+    var oneOfBox: [JSONSchema]?
+    var notBox: [JSONSchema]?
     var properties: [String: JSONSchema]?
     var required: [String]?
     /// A schema for the values of a map (`[String: Value]`).
@@ -52,6 +54,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
         case enumValues = "enum"
         case itemsBox = "items"
         case anyOfBox = "anyOf"
+        case oneOfBox = "oneOf"
+        case notBox = "not"
     }
 
     init() {}
@@ -68,6 +72,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
         description = try container.decodeIfPresent(String.self, forKey: .description)
         enumValues = try container.decodeIfPresent([String?].self, forKey: .enumValues)
         anyOfBox = try container.decodeIfPresent([JSONSchema].self, forKey: .anyOfBox)
+        oneOfBox = try container.decodeIfPresent([JSONSchema].self, forKey: .oneOfBox)
+        notBox = try container.decodeIfPresent(JSONSchema.self, forKey: .notBox).map { [$0] }
         properties = try container.decodeIfPresent([String: JSONSchema].self, forKey: .properties)
         required = try container.decodeIfPresent([String].self, forKey: .required)
         additionalProperties = try container.decodeIfPresent(AdditionalProperties.self, forKey: .additionalProperties)
@@ -88,6 +94,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
         try container.encodeIfPresent(description, forKey: .description)
         try container.encodeIfPresent(enumValues, forKey: .enumValues)
         try container.encodeIfPresent(anyOfBox, forKey: .anyOfBox)
+        try container.encodeIfPresent(oneOfBox, forKey: .oneOfBox)
+        try container.encodeIfPresent(notBox?.first, forKey: .notBox)
         try container.encodeIfPresent(properties, forKey: .properties)
         try container.encodeIfPresent(required, forKey: .required)
         try container.encodeIfPresent(additionalProperties, forKey: .additionalProperties)
@@ -135,6 +143,20 @@ struct JSONSchema: Codable, Equatable, Sendable {
     }()
 
     /// The pattern as well as the format: generators treat formats as hints, patterns as rules.
+    /// Text the API takes: no NUL anywhere (`InputLimits` refuses it), at least one visible
+    /// character where `nonBlank`.
+    static func text(_ length: ClosedRange<Int>, nonBlank: Bool = false) -> JSONSchema {
+        string(minLength: length.lowerBound > 0 ? length.lowerBound : nil, maxLength: length.upperBound,
+               pattern: nonBlank ? #"^[^\x00]*[^\s\x00][^\x00]*$"# : #"^[^\x00]*$"#)
+    }
+
+    /// The same schema, refusing these values too.
+    func excluding(_ values: [String]) -> JSONSchema {
+        var schema = self
+        schema.notBox = [.enumeration(values)]
+        return schema
+    }
+
     static let uuid = string(format: "uuid", pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
     static let dateTime = string(format: "date-time")
 
@@ -194,6 +216,15 @@ struct JSONSchema: Codable, Equatable, Sendable {
         var schema = self
         schema.type = types
         if schema.enumValues != nil { schema.enumValues?.append(nil) }
+        return schema
+    }
+
+    /// The same schema without `null`.
+    var nonNull: JSONSchema {
+        if let anyOf = anyOfBox, let kept = anyOf.first(where: { $0.type != ["null"] }), anyOf.count == 2 { return kept }
+        var schema = self
+        schema.type = type?.filter { $0 != "null" }
+        schema.enumValues = enumValues?.filter { $0 != nil }
         return schema
     }
 

@@ -78,7 +78,12 @@ struct OpenAPIDocument: Sendable {
         }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
         if let body = contract.body {
-            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": reflector.schema(for: body.type, .request).jsonValue]]]
+            var schema = reflector.schema(for: body.type, .request)
+            if let variant = contract.bodyVariant {
+                schema = reflector.variant(of: schema, named: variant.name, requiring: variant.requiring, omitting: variant.omitting,
+                                           anyOf: contract.bodyAnyOf, oneOf: contract.bodyOneOf)
+            }
+            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema.jsonValue]]]
         }
 
         var responses: [String: JSONValue] = [:]

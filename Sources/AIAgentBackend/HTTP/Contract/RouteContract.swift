@@ -11,6 +11,12 @@ struct RouteContract: Sendable {
     /// Path parameters that are not UUIDs (the default for `:id` and `:*_id`).
     var pathParameters: [String: JSONSchema] = [:]
     var body: SchemaType?
+    /// A body type shared by several routes, narrowed for this one: named `name`, with
+    /// `requiring` present and not null, and `omitting` absent (fields the route refuses).
+    var bodyVariant: (name: String, requiring: [String], omitting: [String])?
+    /// Rules across fields of the body (one of two ids; a key unless the provider needs none).
+    var bodyAnyOf: [JSONSchema]?
+    var bodyOneOf: [JSONSchema]?
     var success: Success
     /// Beyond those every route of its kind may give (401, 403, 404, 422, 413: see `errorStatuses`).
     var errors: [HTTPResponse.Status] = []
@@ -28,9 +34,11 @@ struct RouteContract: Sendable {
     }
 
     init(_ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
-         body: (any Decodable.Type)? = nil, returns: (any Decodable.Type)? = nil, status: HTTPResponse.Status = .ok,
+         body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
+         returns: (any Decodable.Type)? = nil, status: HTTPResponse.Status = .ok,
          alsoFor: [HTTPResponse.Status] = [], errors: [HTTPResponse.Status] = []) {
         self.alsoFor = alsoFor
+        self.bodyVariant = variant.map { ($0, requiring, omitting) }
         self.summary = summary
         self.description = description
         self.query = query
@@ -41,7 +49,9 @@ struct RouteContract: Sendable {
     }
 
     init(_ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
-         body: (any Decodable.Type)? = nil, success: Success, errors: [HTTPResponse.Status] = []) {
+         body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
+         success: Success, errors: [HTTPResponse.Status] = []) {
+        self.bodyVariant = variant.map { ($0, requiring, omitting) }
         self.summary = summary
         self.description = description
         self.query = query
@@ -49,6 +59,22 @@ struct RouteContract: Sendable {
         self.body = body.map(SchemaType.init)
         self.success = success
         self.errors = errors
+    }
+}
+
+extension RouteContract {
+    /// The body must also match at least one of `schemas`.
+    func bodyMatching(anyOf schemas: [JSONSchema]) -> RouteContract {
+        var contract = self
+        contract.bodyAnyOf = schemas
+        return contract
+    }
+
+    /// The body must also match exactly one of `schemas`.
+    func bodyMatching(oneOf schemas: [JSONSchema]) -> RouteContract {
+        var contract = self
+        contract.bodyOneOf = schemas
+        return contract
     }
 }
 
@@ -154,10 +180,27 @@ extension QueryParameter {
     }
 }
 
-/// RFC 3339 timestamps, with or without fractional seconds, in UTC or with an offset.
+/// RFC 3339 timestamps (`2026-01-31T00:00:00Z`, `…T08:00:00.5+08:00`): any year from 0000,
+/// fractional seconds, any offset up to ±23:59, a leap second read as :59.
 enum ISO8601Timestamp {
     static func parse(_ text: String) -> Date? {
-        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-            ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text))
+        let shape = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
+        guard let match = text.wholeMatch(of: shape) else { return nil }
+        let (year, month, day) = (Int(match.1)!, Int(match.2)!, Int(match.3)!)
+        let (hour, minute, second) = (Int(match.4)!, Int(match.5)!, Int(match.6)!)
+        guard (1...12).contains(month), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second) else { return nil }
+        var offset = 0
+        if let sign = match.9, let offsetHours = Int(match.10 ?? ""), let offsetMinutes = Int(match.11 ?? "") {
+            guard (0...23).contains(offsetHours), (0...59).contains(offsetMinutes) else { return nil }
+            offset = (sign == "-" ? -1 : 1) * (offsetHours * 3_600 + offsetMinutes * 60)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
+        guard let date = calendar.date(from: components),
+              calendar.component(.day, from: date) == day  // 31 February does not roll over
+        else { return nil }
+        let fraction = match.7.flatMap { Double("0" + $0) } ?? 0
+        return date.addingTimeInterval(fraction - Double(offset))
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// A type that states its own schema: free-form JSON, or a wire shape the reflector cannot see.
@@ -59,7 +60,27 @@ final class SchemaReflector {
             properties[field.key] = schema
             if !field.optional { required.append(field.key) }
         }
-        components[name] = recorder.singleValue ?? .object(properties, required: required)
+        var object = JSONSchema.object(properties, required: required)
+        // A request names only fields the server reads: another is refused, so a typo cannot pass unnoticed.
+        if direction == .request { object.additionalProperties = .allowed(false) }
+        components[name] = recorder.singleValue ?? object
+        return .reference(name)
+    }
+
+    /// A copy of the component `schema` refers to, registered as `name`: `requiring` fields
+    /// present and not null, `omitting` fields gone.
+    func variant(of schema: JSONSchema, named name: String, requiring: [String], omitting: [String],
+                 anyOf: [JSONSchema]? = nil, oneOf: [JSONSchema]? = nil) -> JSONSchema {
+        guard let ref = schema.ref, var copy = components[String(ref.dropFirst("#/components/schemas/".count))] else { return schema }
+        var properties = copy.properties ?? [:]
+        for field in omitting { properties[field] = nil }
+        for field in requiring { properties[field] = properties[field]?.nonNull }
+        copy.properties = properties
+        let required = Set(copy.required ?? []).union(requiring).subtracting(omitting)
+        copy.required = required.isEmpty ? nil : required.sorted()
+        copy.anyOfBox = anyOf
+        copy.oneOfBox = oneOf
+        components[name] = copy
         return .reference(name)
     }
 
@@ -68,6 +89,7 @@ final class SchemaReflector {
         var schema = schema
         if schema.type?.contains("string") == true, schema.enumValues == nil, schema.format == nil {
             schema.maxLength = min(schema.maxLength ?? maxLength, maxLength)
+            schema.pattern = schema.pattern ?? JSONSchema.text(0...maxLength).pattern
         }
         if let items = schema.items { schema.items = bounded(items, maxLength: maxLength) }
         if case .schema(let values)? = schema.additionalProperties { schema.additionalProperties = .schema(bounded(values, maxLength: maxLength)) }
@@ -272,6 +294,23 @@ final class SchemaReflector {
         func decode(_ type: UInt16.Type) throws -> UInt16 { try value(type) }
         func decode(_ type: UInt32.Type) throws -> UInt32 { try value(type) }
         func decode(_ type: UInt64.Type) throws -> UInt64 { try value(type) }
+    }
+}
+
+/// The fields each request body type reads, reflected once per type; nil for a type that
+/// is not an object with fields (its body is then not limited to them).
+enum RequestFields {
+    private static let known = Mutex<[ObjectIdentifier: Set<String>?]>([:])
+
+    static func of(_ type: any Decodable.Type) -> Set<String>? {
+        if let fields = known.withLock({ $0[ObjectIdentifier(type)] }) { return fields }
+        let reflector = SchemaReflector()
+        let schema = reflector.schema(for: type, .request)
+        let name = schema.ref.map { String($0.dropFirst("#/components/schemas/".count)) }
+        let keys = name.flatMap { reflector.components[$0]?.properties?.keys }.map(Set.init)
+        let fields: Set<String>? = keys?.isEmpty == false ? keys : nil
+        known.withLock { $0[ObjectIdentifier(type)] = fields }
+        return fields
     }
 }
 

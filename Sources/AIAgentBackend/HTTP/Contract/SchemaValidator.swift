@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Checks a JSON value against a `JSONSchema` (the keywords the API uses), resolving
 /// references in `components`. Returns the first violation, as a path and a reason.
@@ -11,8 +12,14 @@ struct SchemaValidator {
             guard let target = components[name] else { return "\(path): unknown schema \(name)" }
             return violation(of: value, against: target, at: path)
         }
-        if let anyOf = schema.anyOfBox {
-            return anyOf.contains { violation(of: value, against: $0, at: path) == nil } ? nil : "\(path): matches none of anyOf"
+        if let anyOf = schema.anyOfBox, !anyOf.contains(where: { violation(of: value, against: $0, at: path) == nil }) {
+            return "\(path): matches none of anyOf"
+        }
+        if let not = schema.notBox?.first, violation(of: value, against: not, at: path) == nil {
+            return "\(path): matches a refused value"
+        }
+        if let oneOf = schema.oneOfBox, oneOf.filter({ violation(of: value, against: $0, at: path) == nil }).count != 1 {
+            return "\(path): matches not exactly one of oneOf"
         }
         if let types = schema.type, !types.contains(where: { Self.matches(value, type: $0) }) {
             return "\(path): \(Self.typeName(value)) is not \(types.joined(separator: " or "))"
@@ -30,7 +37,8 @@ struct SchemaValidator {
             if let min = schema.minLength, string.count < min { return "\(path): shorter than \(min)" }
             if let max = schema.maxLength, string.count > max { return "\(path): longer than \(max)" }
             if let format = schema.format, !Self.conforms(string, to: format) { return "\(path): '\(string)' is not a \(format)" }
-            if let pattern = schema.pattern, string.range(of: pattern, options: .regularExpression) == nil {
+            // A UUID's pattern only restates its format, checked above.
+            if let pattern = schema.pattern, schema.format != "uuid", !Self.matches(string, pattern) {
                 return "\(path): '\(string)' does not match \(pattern)"
             }
         case .number(let number):
@@ -58,6 +66,20 @@ struct SchemaValidator {
             break
         }
         return nil
+    }
+
+    private static let expressions = Mutex<[String: NSRegularExpression]>([:])
+
+    /// Compiled once per pattern: every response of the test suite passes here.
+    private static func matches(_ string: String, _ pattern: String) -> Bool {
+        let expression = expressions.withLock { cache -> NSRegularExpression? in
+            if let known = cache[pattern] { return known }
+            let compiled = try? NSRegularExpression(pattern: pattern)
+            cache[pattern] = compiled
+            return compiled
+        }
+        guard let expression else { return false }
+        return expression.firstMatch(in: string, range: NSRange(string.startIndex..., in: string)) != nil
     }
 
     private static func matches(_ value: JSONValue, type: String) -> Bool {
