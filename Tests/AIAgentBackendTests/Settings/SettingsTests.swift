@@ -113,8 +113,13 @@ import Testing
     }
 
     @Test func envExampleAndReadmeListEverySetting() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+        // The repository root: the nearest folder above this file that holds Package.swift.
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            let parent = root.deletingLastPathComponent()
+            try #require(parent.path != root.path, "no Package.swift above \(#filePath)")
+            root = parent
+        }
         let example = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let names = Set(example.split(separator: "\n").compactMap { line -> String? in
