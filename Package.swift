@@ -72,7 +72,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "RedisBenchmark",
-            dependencies: ["RedisClient", "AIAgentBackend", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "RedisClient", "AIAgentBackend", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "HelloReference",

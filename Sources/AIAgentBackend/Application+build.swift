@@ -41,29 +41,36 @@ struct AppServices: @unchecked Sendable {
         }
         redis = settings.redisEnabled ? try RedisClient(configuration: Self.redisConfiguration(settings), logger: logger) : nil
         cache = FailoverCache(
-            configuration: CacheConfiguration(keyPrefix: settings.cachePrefix, defaultTTL: settings.cacheTTL,
-                                              memoryMaxEntries: settings.cacheMemoryMaxEntries, redisEnabled: settings.redisEnabled),
+            configuration: CacheConfiguration(
+                keyPrefix: settings.cachePrefix, defaultTTL: settings.cacheTTL,
+                memoryMaxEntries: settings.cacheMemoryMaxEntries, redisEnabled: settings.redisEnabled),
             redis: redis,
             logger: logger
         )
         invalidations = InvalidationBus(redis: redis, channel: settings.cachePrefix + "invalidations", logger: logger)
         hasher = PasswordHasher(cost: settings.bcryptCost)
-        let tokens = await TokenService(secret: settings.secretKey, cache: cache, revocations: RevocationStore(database: database),
-                                        invalidations: invalidations, accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
+        let tokens = await TokenService(
+            secret: settings.secretKey, cache: cache, revocations: RevocationStore(database: database),
+            invalidations: invalidations, accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
         // A cache that was unreachable lost the revocations written meanwhile.
         cache.onRecovery { try? await tokens.republishRevocations() }
-        access = AccessControl(tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies),
-                               invalidations: invalidations)
+        access = AccessControl(
+            tokens: tokens, database: database, cache: cache, trustedProxies: TrustedProxies(settings.trustedProxies),
+            invalidations: invalidations)
         // Created last: an HTTP client must be shut down, which only the running application does.
-        gateway = LLMGateway(database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient(),
-                             invalidations: invalidations)
-        agentEgress = EgressClient(policy: EgressPolicy(allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
-                                                        internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
+        gateway = LLMGateway(
+            database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient(),
+            invalidations: invalidations)
+        agentEgress = EgressClient(
+            policy: EgressPolicy(
+                allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
+                internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         catalog = RouteCatalog()
         contract = APIContract()
-        router = buildRouter(settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-                             gateway: gateway, tools: tools, invalidations: invalidations)
+        router = buildRouter(
+            settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
+            gateway: gateway, tools: tools, invalidations: invalidations)
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -81,13 +88,16 @@ struct AppServices: @unchecked Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
-        app.addServices(DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
-                        HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
+        app.addServices(
+            DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
+            HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
-            logger.info("starting", metadata: [
-                "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
-            ])
+            logger.info(
+                "starting",
+                metadata: [
+                    "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
+                ])
             // The seed's lifespan hook: bring the schema to head before taking traffic.
             if settings.autoMigrate {
                 try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
@@ -100,8 +110,10 @@ struct AppServices: @unchecked Sendable {
     }
 }
 
-func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
-                 contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus) -> Router<AppRequestContext> {
+func buildRouter(
+    settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
+    contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
     // the contract check and the OpenAPI controller read the document.
@@ -109,9 +121,11 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
-    HealthController(probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
-                     metricsToken: settings.metricsToken)
-        .register(on: router, catalog: catalog)
+    HealthController(
+        probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
+        metricsToken: settings.metricsToken
+    )
+    .register(on: router, catalog: catalog)
     let openAPI = OpenAPIController(contract: contract)
     openAPI.registerReference(on: router, catalog: catalog)
     // One of each, shared by the controllers: a repository's caches serve every route.
@@ -134,8 +148,10 @@ func buildRouter(settings: Settings, database: DatabaseService, cache: FailoverC
     ModelsController(configs: gateway.configs, agents: agents, gateway: gateway).register(on: api)
     UsageController(usage: gateway.usageRecords).register(on: api)
     AgentsController(agents: agents, configs: gateway.configs, gateway: gateway, tools: tools).register(on: api)
-    ChatController(sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
-                   contextTokens: settings.chatContextTokens).register(on: api)
+    ChatController(
+        sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
+        contextTokens: settings.chatContextTokens
+    ).register(on: api)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

@@ -160,10 +160,11 @@ public final class RedisConnection: RedisCommandSender {
             handler.value.enqueue([request])
         case .scheduleDrain:
             channel.eventLoop.execute { [outbox, handler] in
-                handler.value.enqueue(outbox.withLockedValue { queue in
-                    defer { queue = [] }
-                    return queue
-                })
+                handler.value.enqueue(
+                    outbox.withLockedValue { queue in
+                        defer { queue = [] }
+                        return queue
+                    })
             }
         case .drainScheduled:
             break

@@ -24,7 +24,8 @@ import Testing
         #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         // A file in the way, and a directory nobody can write in, root included.
         for (path, problem) in [("\(file)/uploads", "cannot be created"), ("/proc", "is not writable")] {
-            let result = try BuiltBinary.run(["serve"], environment: ["UPLOAD_DIR": path, "DATABASE_URL": "sqlite:///./app.db"], directory: directory)
+            let result = try BuiltBinary.run(
+                ["serve"], environment: ["UPLOAD_DIR": path, "DATABASE_URL": "sqlite:///./app.db"], directory: directory)
             #expect(result.status == 2)
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 1, "one line, no stack trace: \(result.stderr)")
@@ -93,7 +94,9 @@ import Testing
         try await waitForPort(port)
         let login = try RawSocket(port: port)
         let credentials = #"{"username":"admin","password":"\#(TestDatabases.adminPassword)"}"#
-        login.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(credentials.utf8.count)\r\n\r\n\(credentials)")
+        login.send(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(credentials.utf8.count)\r\n\r\n\(credentials)"
+        )
         let loginResponse = login.readToEnd()
         let loginBody = try #require(loginResponse.range(of: "\r\n\r\n").map { loginResponse[$0.upperBound...] })
         let token = try JSONDecoder().decode(TokenPair.self, from: Data(loginBody.utf8)).accessToken
@@ -101,7 +104,9 @@ import Testing
         // Headers and half of the body: the handler is now waiting for the rest.
         let body = #"{"value":"kept across shutdown"}"#
         let connection = try RawSocket(port: port)
-        connection.send("PUT /api/v1/system/settings/shutdown.test HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        connection.send(
+            "PUT /api/v1/system/settings/shutdown.test HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        )
         connection.send(String(body.prefix(10)))
         try await Task.sleep(for: .milliseconds(300))
 

@@ -16,25 +16,29 @@ import Testing
 
     @Test func everyRESP2Type() throws {
         let values = try parseAll("+OK\r\n-WRONGTYPE Operation against a key\r\n:-42\r\n$5\r\nhe\r\no\r\n$0\r\n\r\n$-1\r\n*-1\r\n*0\r\n")
-        #expect(values == [
-            .simpleString("OK"),
-            .error(RedisServerError(message: "WRONGTYPE Operation against a key")),
-            .integer(-42),
-            .bulkString(ByteBuffer(string: "he\r\no")),
-            .bulkString(ByteBuffer()),
-            .null, .null, .array([]),
-        ])
+        #expect(
+            values == [
+                .simpleString("OK"),
+                .error(RedisServerError(message: "WRONGTYPE Operation against a key")),
+                .integer(-42),
+                .bulkString(ByteBuffer(string: "he\r\no")),
+                .bulkString(ByteBuffer()),
+                .null, .null, .array([]),
+            ])
         #expect(values[1] == .error(RedisServerError(message: "WRONGTYPE Operation against a key")))
         if case .error(let error) = values[1] { #expect(error.kind == "WRONGTYPE") }
     }
 
     @Test func nestedArrays() throws {
         let values = try parseAll("*3\r\n:1\r\n*2\r\n$1\r\na\r\n*-1\r\n*1\r\n-ERR inner\r\n")
-        #expect(values == [.array([
-            .integer(1),
-            .array([.bulkString(ByteBuffer(string: "a")), .null]),
-            .array([.error(RedisServerError(message: "ERR inner"))]),
-        ])])
+        #expect(
+            values == [
+                .array([
+                    .integer(1),
+                    .array([.bulkString(ByteBuffer(string: "a")), .null]),
+                    .array([.error(RedisServerError(message: "ERR inner"))]),
+                ])
+            ])
     }
 
     @Test func integerBounds() throws {

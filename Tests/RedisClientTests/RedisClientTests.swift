@@ -116,8 +116,12 @@ private func withClient(
         try await withRedisServer { server in
             try await withClient(server) { redis in
                 let reply = try await redis.eval("return {KEYS[1], ARGV[1], 7, {'nested'}}", keys: ["k"], arguments: ["a"])
-                #expect(reply == .array([.bulkString(ByteBuffer(string: "k")), .bulkString(ByteBuffer(string: "a")), .integer(7),
-                    .array([.bulkString(ByteBuffer(string: "nested"))])]))
+                #expect(
+                    reply
+                        == .array([
+                            .bulkString(ByteBuffer(string: "k")), .bulkString(ByteBuffer(string: "a")), .integer(7),
+                            .array([.bulkString(ByteBuffer(string: "nested"))]),
+                        ]))
 
                 let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
                 #expect(try await redis.evalsha(script, keys: ["counter"], arguments: [5]).int == 5)
@@ -235,7 +239,8 @@ private func withClient(
 
             var commands: [RedisCommand] = []
             for index in 0..<10_000 {
-                commands.append(index % 2 == 0 ? RedisCommand("GET", [.string("key:\(index)")]) : RedisCommand("INCRBY", [.string("key:\(index)"), 1]))
+                commands.append(
+                    index % 2 == 0 ? RedisCommand("GET", [.string("key:\(index)")]) : RedisCommand("INCRBY", [.string("key:\(index)"), 1]))
             }
             let replies = try await connection.pipeline(commands)
             #expect(replies.count == 10_000)

@@ -14,8 +14,10 @@ private func makeCertificates(in directory: URL) throws {
     for arguments in [
         ["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test-ca"],
         ["req"] + key + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
-        ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
-            "-days", "2", "-extfile", "san.cnf"],
+        [
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
+            "-days", "2", "-extfile", "san.cnf",
+        ],
     ] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: openssl!)

@@ -53,9 +53,12 @@ public final class RedisServerProcess: @unchecked Sendable {
         let log = directory.appendingPathComponent("redis-\(starts).log")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"] ?? "redis-server",
-            "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path, "--logfile", log.path,
-            "--appendonly", "yes", "--save", "", "--requirepass", password] + extraArguments
+        process.arguments =
+            [
+                ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"] ?? "redis-server",
+                "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path, "--logfile", log.path,
+                "--appendonly", "yes", "--save", "", "--requirepass", password,
+            ] + extraArguments
         try process.run()
         self.process = process
         for _ in 0..<500 {

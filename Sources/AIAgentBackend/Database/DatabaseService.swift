@@ -86,9 +86,11 @@ public final class DatabaseService: Sendable {
                     logger.error("database unreachable, giving up", metadata: ["attempts": "\(attempt)", "url": "\(url.redacted)"])
                     throw DatabaseUnavailable(url: url.redacted, underlying: "\(String(reflecting: error))")
                 }
-                logger.warning("database not reachable yet, retrying", metadata: [
-                    "attempt": "\(attempt)", "retry_in_ms": "\(delay.milliseconds)", "error": "\(error)",
-                ])
+                logger.warning(
+                    "database not reachable yet, retrying",
+                    metadata: [
+                        "attempt": "\(attempt)", "retry_in_ms": "\(delay.milliseconds)", "error": "\(error)",
+                    ])
                 try await Task.sleep(for: min(delay, remaining))
                 delay = min(delay * 2, .seconds(5))
                 attempt += 1
@@ -105,7 +107,9 @@ public final class DatabaseService: Sendable {
     /// Runs `body` in a transaction that, on PostgreSQL, first takes `work`'s
     /// transaction-scoped advisory lock: replicas doing the same work queue up behind it.
     /// SQLite serialises writers already.
-    public func exclusiveTransaction<T: Sendable>(_ work: ExclusiveWork, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+    public func exclusiveTransaction<T: Sendable>(_ work: ExclusiveWork, _ body: @escaping @Sendable (any Database) async throws -> T) async throws
+        -> T
+    {
         let isPostgres = self.isPostgres
         return try await database.transaction { transaction in
             if isPostgres {

@@ -31,7 +31,7 @@ public enum DatabaseURL: Sendable, Equatable {
         guard driverless == "postgresql" || driverless == "postgres" else { throw DatabaseURLError() }
         let normalised = "postgres://" + text[schemeEnd.upperBound...]
         guard let components = URLComponents(string: normalised), let host = components.host, !host.isEmpty,
-              components.path.count > 1
+            components.path.count > 1
         else { throw DatabaseURLError() }
         self = .postgres(url: normalised)
     }

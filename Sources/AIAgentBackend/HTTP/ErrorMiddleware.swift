@@ -30,13 +30,16 @@ struct ErrorMiddleware: RouterMiddleware {
         case .notFound:
             let allowed = routes.table.methods(matching: request.uri.path)
             if !allowed.isEmpty {
-                var apiError = APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
+                var apiError = APIError(
+                    .methodNotAllowed, code: "method_not_allowed", message: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
                 apiError.headers[.allow] = allowed.joined(separator: ", ")
                 return apiError
             }
             return .notFound("no route for \(request.method.rawValue) \(request.uri.path)")
         case .contentTooLarge:
-            return APIError(.contentTooLarge, code: "payload_too_large", message: "the request body is larger than the limit of \(request.headers[.contentLength] == nil ? "this server" : "MAX_BODY_SIZE")")
+            return APIError(
+                .contentTooLarge, code: "payload_too_large",
+                message: "the request body is larger than the limit of \(request.headers[.contentLength] == nil ? "this server" : "MAX_BODY_SIZE")")
         case .badRequest:
             return .badRequest(error.body ?? "bad request")
         default:

@@ -9,14 +9,16 @@ enum EventStreamResponse {
 
     static func make(_ produce: @escaping @Sendable (Send) async throws -> Void) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xAccelBuffering: "no"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await produce { event, data in
-                var buffer = ByteBuffer()
-                buffer.writeString("event: \(event)\ndata: \(data.jsonString)\n\n")
-                try await writer.write(buffer)
-            }
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await produce { event, data in
+                    var buffer = ByteBuffer()
+                    buffer.writeString("event: \(event)\ndata: \(data.jsonString)\n\n")
+                    try await writer.write(buffer)
+                }
+                try await writer.finish(nil)
+            })
     }
 }
 

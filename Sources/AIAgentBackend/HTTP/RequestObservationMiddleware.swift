@@ -45,12 +45,14 @@ struct RequestObservationMiddleware: RouterMiddleware {
         let route = Self.routeLabel(context.endpointPath)
         let status = response.status.code
         let isProbe = route == "/health" || route == "/health/live" || route == "/metrics"
-        context.logger.log(level: isProbe ? .debug : .info, "request", metadata: [
-            "method": .string(request.method.rawValue),
-            "route": .string(route),
-            "status": .stringConvertible(status),
-            "duration_ms": .string(String(format: "%.2f", elapsed.secondsDouble * 1000)),
-        ])
+        context.logger.log(
+            level: isProbe ? .debug : .info, "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "route": .string(route),
+                "status": .stringConvertible(status),
+                "duration_ms": .string(String(format: "%.2f", elapsed.secondsDouble * 1000)),
+            ])
         if let metrics {
             let series = metrics.series(method: request.method.rawValue, route: route, status: status)
             series.requests.increment()
@@ -79,7 +81,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
     /// A client's id is echoed only when it is short and printable, so it cannot forge log lines.
     static func acceptedRequestID(_ value: String?) -> String? {
         guard let value, !value.isEmpty, value.count <= 128,
-              value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { return nil }
         return value
     }

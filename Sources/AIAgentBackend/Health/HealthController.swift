@@ -17,15 +17,25 @@ struct HealthController {
         router.get("/health", use: health)
         router.get("/health/live") { _, _ in LiveReport(status: "alive") }
         if metricsEnabled { router.get("/metrics", use: metrics) }
-        catalog.add(RouteDeclaration(method: .get, path: "/health", access: .anyone, contract: RouteContract(
-            "Readiness", description: "200 while every required dependency answers, 503 naming the failing check (the container health check).",
-            returns: HealthProbe.Report.self, alsoFor: [.serviceUnavailable])))
-        catalog.add(RouteDeclaration(method: .get, path: "/health/live", access: .anyone, contract: RouteContract(
-            "Liveness: answers while the process runs", returns: LiveReport.self)))
+        catalog.add(
+            RouteDeclaration(
+                method: .get, path: "/health", access: .anyone,
+                contract: RouteContract(
+                    "Readiness",
+                    description: "200 while every required dependency answers, 503 naming the failing check (the container health check).",
+                    returns: HealthProbe.Report.self, alsoFor: [.serviceUnavailable])))
+        catalog.add(
+            RouteDeclaration(
+                method: .get, path: "/health/live", access: .anyone,
+                contract: RouteContract(
+                    "Liveness: answers while the process runs", returns: LiveReport.self)))
         if metricsEnabled {
-            catalog.add(RouteDeclaration(method: .get, path: "/metrics", access: .anyone, contract: RouteContract(
-                "Prometheus metrics", description: "With METRICS_TOKEN set, needs it as a bearer token.",
-                success: .media("text/plain", description: "Prometheus text exposition format"), errors: [.unauthorized])))
+            catalog.add(
+                RouteDeclaration(
+                    method: .get, path: "/metrics", access: .anyone,
+                    contract: RouteContract(
+                        "Prometheus metrics", description: "With METRICS_TOKEN set, needs it as a bearer token.",
+                        success: .media("text/plain", description: "Prometheus text exposition format"), errors: [.unauthorized])))
         }
     }
 

@@ -70,16 +70,16 @@ enum ProcessMetrics {
 
     private static func readStatFields() -> [Substring]? {
         guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")")
+            let close = text.lastIndex(of: ")")
         else { return nil }
         return text[text.index(after: close)...].split(separator: " ")
     }
 
     private static func readStartTime() -> Double? {
         guard let stat = readStatFields(), stat.count > 19, let startTicks = Double(stat[19]),
-              let procStat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let bootLine = procStat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let bootTime = Double(bootLine.dropFirst(6))
+            let procStat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let bootLine = procStat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+            let bootTime = Double(bootLine.dropFirst(6))
         else { return nil }
         return bootTime + startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }

@@ -130,12 +130,16 @@ public struct Settings: Sendable {
             return entries
         }
         adminPassword = reader.optionalString("ADMIN_PASSWORD")
-        encryptionKey = try reader.parsed("ENCRYPTION_KEY", default: encryptionKey, accepts: "the base64 encoding of 32 random bytes (openssl rand -base64 32)") {
+        encryptionKey = try reader.parsed(
+            "ENCRYPTION_KEY", default: encryptionKey, accepts: "the base64 encoding of 32 random bytes (openssl rand -base64 32)"
+        ) {
             guard let key = Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)), key.count == 32 else { throw SettingsReader.Invalid() }
             return key
         }
-        agentHTTPAllowlist = try reader.parsed("AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist,
-                                               accepts: "comma-separated host names, IP addresses or CIDR ranges") {
+        agentHTTPAllowlist = try reader.parsed(
+            "AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist,
+            accepts: "comma-separated host names, IP addresses or CIDR ranges"
+        ) {
             let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
             guard entries.allSatisfy(EgressPolicy.isValidEntry) else { throw SettingsReader.Invalid() }
             return entries
@@ -149,7 +153,8 @@ public struct Settings: Sendable {
     private func validateForEnvironment() throws(SettingsError) {
         guard environment == .production else { return }
         if secretKey == Self.developmentSecretKey {
-            throw SettingsError(variable: "SECRET_KEY", message: "the development default is refused in production; set a random value of at least 32 characters")
+            throw SettingsError(
+                variable: "SECRET_KEY", message: "the development default is refused in production; set a random value of at least 32 characters")
         }
         if secretKey.count < 32 {
             throw SettingsError(variable: "SECRET_KEY", message: "must be at least 32 characters in production (got \(secretKey.count))")
@@ -173,7 +178,9 @@ public struct Settings: Sendable {
     }
 
     static func parseByteSize(_ text: String) throws -> Int {
-        let units: [(String, Int)] = [("KIB", 1024), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KIB", 1024), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
         let upper = text.uppercased().trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in units where upper.hasSuffix(suffix) {
             guard let number = Int(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { break }

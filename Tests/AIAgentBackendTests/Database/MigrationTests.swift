@@ -69,7 +69,9 @@ import Testing
     @Test func failedRevisionLeavesNoTrace() async throws {
         let settings = try await TestDatabases.settings(.postgres)
         try await withDatabase(settings) { database in
-            let migrator = SchemaMigrator(database: database, migrations: [SampleMigration(revision: "0001", table: "half_done", failAfterCreate: true)], logger: TestDatabases.logger)
+            let migrator = SchemaMigrator(
+                database: database, migrations: [SampleMigration(revision: "0001", table: "half_done", failAfterCreate: true)],
+                logger: TestDatabases.logger)
             await #expect(throws: SampleMigration.Failure.self) { try await migrator.upgrade() }
             let current = try await migrator.current()
             #expect(current == nil)
@@ -103,13 +105,13 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("revisions-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
-            public enum Revisions {
-                public static let all: [any SchemaMigration] = [
-                    CreateSystemSettings(),
-                    \(MigrationTemplate.registryMarker)
-                ]
-            }
-            """.write(toFile: "\(directory)/Revisions.swift", atomically: true, encoding: .utf8)
+        public enum Revisions {
+            public static let all: [any SchemaMigration] = [
+                CreateSystemSettings(),
+                \(MigrationTemplate.registryMarker)
+            ]
+        }
+        """.write(toFile: "\(directory)/Revisions.swift", atomically: true, encoding: .utf8)
         let path = try MigrationTemplate.create(message: "add foo bar", directory: directory, existing: Revisions.all)
         let next = String(format: "%04d", Revisions.all.compactMap { Int($0.revision) }.max()! + 1)
         #expect(path == "\(directory)/R\(next)AddFooBar.swift")

@@ -22,7 +22,8 @@ import Testing
     }
 
     private func listQuery(_ queryString: String) throws -> ListQuery {
-        try ListQuery(Request(head: HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/?\(queryString)"), body: .init(buffer: ByteBuffer())))
+        try ListQuery(
+            Request(head: HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/?\(queryString)"), body: .init(buffer: ByteBuffer())))
     }
 
     @Test(arguments: DatabaseKind.allCases)

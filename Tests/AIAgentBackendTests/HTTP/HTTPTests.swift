@@ -124,7 +124,9 @@ import Testing
             #expect(samples[series] == before + 3)
             #expect(!samples.keys.contains { $0.contains(ids[0]) }, "raw paths never become labels")
             #expect(samples.keys.contains { $0.hasPrefix(#"http_request_duration_seconds_bucket{method="DELETE",route="/api/v1/departments/:id""#) })
-            for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "database_pool_size"] {
+            for name in [
+                "process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "database_pool_size",
+            ] {
                 #expect((samples[name] ?? 0) > 0, "\(name) is exported")
             }
             #expect(samples.keys.contains { $0.hasPrefix("build_info{") && $0.contains(#"swift_version="\#(AppMetrics.swiftVersion)""#) })

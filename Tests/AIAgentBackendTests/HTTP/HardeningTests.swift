@@ -16,7 +16,9 @@ import Testing
                     #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true, "\(uri)")
                 }
             }
-            let pair = try await client.call(.post, "/api/v1/auth/login", token: nil, json: #"{"username":"admin","password":"\#(TestDatabases.adminPassword)"}"#) { response in
+            let pair = try await client.call(
+                .post, "/api/v1/auth/login", token: nil, json: #"{"username":"admin","password":"\#(TestDatabases.adminPassword)"}"#
+            ) { response in
                 #expect(response.headers[.cacheControl] == "no-store")
                 return try response.json(TokenPair.self)
             }
@@ -32,7 +34,9 @@ import Testing
         try await withApp(settings) { client in
             try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer wrong"]) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer scrape-token-123"]) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer scrape-token-123"]) {
+                #expect($0.status == .ok)
+            }
         }
     }
 
@@ -40,7 +44,8 @@ import Testing
         let settings = try await TestDatabases.settings(.sqlite)
         try await withApp(settings) { client in
             let admin = try await client.login().accessToken
-            for (username, password) in [("walterwhite", "walterwhite"), ("walter12", "WALTER12"), ("wanda", "password123"), ("wendy", "Qwertyuiop")] {
+            for (username, password) in [("walterwhite", "walterwhite"), ("walter12", "WALTER12"), ("wanda", "password123"), ("wendy", "Qwertyuiop")]
+            {
                 let body = #"{"username":"\#(username)","password":"\#(password)"}"#
                 try await client.call(.post, "/api/v1/users", token: admin, json: body) { response in
                     #expect(response.status == .unprocessableContent, "\(username)/\(password)")
@@ -65,7 +70,9 @@ import Testing
             let socket = try RawSocket(port: port)
             let chunk = String(repeating: "a", count: 600)
             let hex = String(chunk.utf8.count, radix: 16)
-            socket.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            socket.send(
+                "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            )
             socket.send("\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n")
             let answer = socket.readToEnd()
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")

@@ -78,11 +78,15 @@ import Testing
                 let error = try response.errorBody().error
                 #expect(error.details?["field"] == "system_prompt")
             }
-            try await client.call(.post, "/api/v1/roles", token: token, json: #"{"code":"r1","name":"R","description":"\#(String(repeating: "d", count: 501))"}"#) {
+            try await client.call(
+                .post, "/api/v1/roles", token: token, json: #"{"code":"r1","name":"R","description":"\#(String(repeating: "d", count: 501))"}"#
+            ) {
                 #expect($0.status == .unprocessableContent)
             }
-            try await client.call(.put, "/api/v1/system/settings/site.name", token: token,
-                                  json: #"{"value":"v","description":"\#(String(repeating: "d", count: 501))"}"#) {
+            try await client.call(
+                .put, "/api/v1/system/settings/site.name", token: token,
+                json: #"{"value":"v","description":"\#(String(repeating: "d", count: 501))"}"#
+            ) {
                 #expect($0.status == .unprocessableContent)
             }
         }

@@ -30,9 +30,10 @@ import Testing
         try #require(JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? NSObject)
     }
 
-    @Test(arguments: [
-        0, 951_782_400, 951_868_799.75, 1_700_000_000.5, 4_102_444_799, -1, -11_670_998_400,
-    ] as [Double])
+    @Test(
+        arguments: [
+            0, 951_782_400, 951_868_799.75, 1_700_000_000.5, 4_102_444_799, -1, -11_670_998_400,
+        ] as [Double])
     func usersMatchJSONEncoder(createdAt seconds: Double) throws {
         for (optionalsSet, roles) in [(true, ["admin", "viewer"]), (false, nil), (true, [])] {
             let value = try user("user-\(seconds)", created: Date(timeIntervalSince1970: seconds), optionalsSet: optionalsSet, roles: roles)

@@ -21,10 +21,11 @@ import Testing
     }
 
     @Test func environmentValuesAreTyped() throws {
-        let settings = try Settings.load(environment: [
-            "ENVIRONMENT": "Testing", "PORT": "9001", "LOG_LEVEL": "warning", "DATABASE_ECHO": "yes",
-            "MAX_BODY_SIZE": "2MiB", "DATABASE_CONNECT_TIMEOUT": "1.5", "AUTO_MIGRATE": "0",
-        ], dotEnvPath: nil)
+        let settings = try Settings.load(
+            environment: [
+                "ENVIRONMENT": "Testing", "PORT": "9001", "LOG_LEVEL": "warning", "DATABASE_ECHO": "yes",
+                "MAX_BODY_SIZE": "2MiB", "DATABASE_CONNECT_TIMEOUT": "1.5", "AUTO_MIGRATE": "0",
+            ], dotEnvPath: nil)
         #expect(settings.environment == .testing)
         #expect(settings.port == 9001)
         #expect(settings.logLevel == .warning)
@@ -89,12 +90,12 @@ import Testing
     @Test func dotEnvFileIsReadAndTheEnvironmentWins() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("env-\(UUID().uuidString)").path
         try """
-            # comment
-            export PORT=9100
-            LOG_LEVEL="debug"
-            HOST='0.0.0.0'
-            SECRET_KEY=abc # inline comment
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        # comment
+        export PORT=9100
+        LOG_LEVEL="debug"
+        HOST='0.0.0.0'
+        SECRET_KEY=abc # inline comment
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let fromFile = try Settings.load(environment: [:], dotEnvPath: path)
         #expect(fromFile.port == 9100)
         #expect(fromFile.logLevel == .debug)
@@ -122,11 +123,12 @@ import Testing
         }
         let example = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let names = Set(example.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "# ", with: "")
-            guard let equals = trimmed.firstIndex(of: "=") else { return nil }
-            return String(trimmed[..<equals])
-        })
+        let names = Set(
+            example.split(separator: "\n").compactMap { line -> String? in
+                let trimmed = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "# ", with: "")
+                guard let equals = trimmed.firstIndex(of: "=") else { return nil }
+                return String(trimmed[..<equals])
+            })
         for name in Settings.variableNames {
             #expect(names.contains(name), "\(name) is missing from .env.example")
             #expect(readme.contains("| `\(name)` |"), "\(name) is missing from the README's settings table")

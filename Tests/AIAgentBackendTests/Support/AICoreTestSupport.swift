@@ -13,8 +13,10 @@ func jsonText(_ object: [String: Any]) -> String {
 
 extension TestClientProtocol {
     /// A model configuration pointing at `fake`; returns its id.
-    func createModel(_ fake: FakeLLMProvider, kind: ProviderConfiguration.Kind = .openai, name: String = "fake-model",
-                     apiKey: String = "sk-test-0123456789abcd", extra: [String: Any] = [:], token: String) async throws -> String {
+    func createModel(
+        _ fake: FakeLLMProvider, kind: ProviderConfiguration.Kind = .openai, name: String = "fake-model",
+        apiKey: String = "sk-test-0123456789abcd", extra: [String: Any] = [:], token: String
+    ) async throws -> String {
         var body: [String: Any] = ["name": name, "provider": kind.rawValue, "model": "test-model", "base_url": fake.baseURL, "api_key": apiKey]
         body.merge(extra) { $1 }
         return try await call(.post, "/api/v1/models", token: token, json: jsonText(body)) { response in
@@ -23,8 +25,10 @@ extension TestClientProtocol {
         }
     }
 
-    func createAgent(modelID: String, name: String = "agent", tools: [String] = [], maxSteps: Int = 5, systemPrompt: String? = nil,
-                     token: String) async throws -> String {
+    func createAgent(
+        modelID: String, name: String = "agent", tools: [String] = [], maxSteps: Int = 5, systemPrompt: String? = nil,
+        token: String
+    ) async throws -> String {
         var body: [String: Any] = ["name": name, "type": "task", "model_config_id": modelID, "tools": tools, "max_steps": maxSteps]
         if let systemPrompt { body["system_prompt"] = systemPrompt }
         return try await call(.post, "/api/v1/agents", token: token, json: jsonText(body)) { response in
@@ -86,11 +90,13 @@ enum ToolWire {
         let json = arguments.jsonString
         let pieces = [String(json.prefix(json.count / 2)), String(json.dropFirst(json.count / 2))]
         if kind == .anthropic {
-            return .sse([AnthropicWire.messageStart(input: 20)] + AnthropicWire.toolUseBlock(index: 0, id: id, name: name, pieces: pieces)
-                + AnthropicWire.messageEnd(stopReason: "tool_use", output: 7))
+            return .sse(
+                [AnthropicWire.messageStart(input: 20)] + AnthropicWire.toolUseBlock(index: 0, id: id, name: name, pieces: pieces)
+                    + AnthropicWire.messageEnd(stopReason: "tool_use", output: 7))
         }
-        return .sse(OpenAIWire.toolCall(index: 0, id: id, name: name, pieces: pieces)
-            + [OpenAIWire.finish("tool_calls"), OpenAIWire.usage(input: 20, output: 7), OpenAIWire.done])
+        return .sse(
+            OpenAIWire.toolCall(index: 0, id: id, name: name, pieces: pieces)
+                + [OpenAIWire.finish("tool_calls"), OpenAIWire.usage(input: 20, output: 7), OpenAIWire.done])
     }
 
     static func answer(_ kind: ProviderConfiguration.Kind, _ pieces: [String]) -> FakeLLMProvider.Reply {

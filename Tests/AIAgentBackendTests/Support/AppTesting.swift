@@ -11,8 +11,10 @@ func withApp(_ settings: Settings, _ body: @escaping @Sendable (any TestClientPr
 
 /// Like `withApp`, also handing over the wired services (router, access rules, cache).
 /// `.live` runs a real server (set `settings.port = 0`); its port is `client.port`.
-func withServices(_ settings: Settings, setup: TestingSetup = .router,
-                  _ body: @escaping @Sendable (AppServices, any TestClientProtocol) async throws -> Void) async throws {
+func withServices(
+    _ settings: Settings, setup: TestingSetup = .router,
+    _ body: @escaping @Sendable (AppServices, any TestClientProtocol) async throws -> Void
+) async throws {
     let services = try await AppServices(settings: settings, logger: TestDatabases.logger)
     try await services.makeApplication().test(setup) { client in try await body(services, client) }
 }
@@ -20,8 +22,10 @@ func withServices(_ settings: Settings, setup: TestingSetup = .router,
 extension TestClientProtocol {
     /// Logs in and returns the token pair.
     func login(_ username: String = "admin", _ password: String = TestDatabases.adminPassword, headers: HTTPFields = [:]) async throws -> TokenPair {
-        try await execute(uri: "/api/v1/auth/login", method: .post, headers: headers,
-                          body: jsonBody(["username": username, "password": password])) { response in
+        try await execute(
+            uri: "/api/v1/auth/login", method: .post, headers: headers,
+            body: jsonBody(["username": username, "password": password])
+        ) { response in
             #expect(response.status == .ok, "login as \(username): \(String(buffer: response.body))")
             return try JSONDecoder().decode(TokenPair.self, from: Data(buffer: response.body))
         }
@@ -29,8 +33,10 @@ extension TestClientProtocol {
 
     /// A request with a bearer token and an optional JSON body.
     @discardableResult
-    func call<Return>(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil, headers: HTTPFields = [:],
-                      _ check: @escaping (TestResponse) async throws -> Return = { $0 }) async throws -> Return {
+    func call<Return>(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil, headers: HTTPFields = [:],
+        _ check: @escaping (TestResponse) async throws -> Return = { $0 }
+    ) async throws -> Return {
         var headers = headers
         if let token { headers[.authorization] = "Bearer \(token)" }
         if json != nil { headers[.contentType] = "application/json" }
@@ -45,7 +51,8 @@ extension TestClientProtocol {
             guard case .array(let items)? = page["items"] else { throw TestSetupError() }
             roleIDs = items.filter { item in roles.contains(item["code"]?.string ?? "") }.compactMap { $0["id"]?.string }
         }
-        let body = try String(decoding: JSONSerialization.data(withJSONObject: ["username": username, "password": password, "role_ids": roleIDs]), as: UTF8.self)
+        let body = try String(
+            decoding: JSONSerialization.data(withJSONObject: ["username": username, "password": password, "role_ids": roleIDs]), as: UTF8.self)
         return try await call(.post, "/api/v1/users", token: adminToken, json: body) { response in
             #expect(response.status == .created, "create \(username): \(String(buffer: response.body))")
             return try #require(UUID(uuidString: try response.json()["id"]?.string ?? ""))
@@ -71,12 +78,19 @@ enum JSONAny: Decodable, Equatable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONAny].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONAny].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONAny].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONAny].self))
+        }
     }
 
     subscript(key: String) -> JSONAny? {

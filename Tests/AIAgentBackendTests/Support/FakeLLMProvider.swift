@@ -238,8 +238,10 @@ enum OpenAIWire {
         return [
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-fake",
             "choices": [["index": 0, "message": .object(message), "finish_reason": .string(finishReason)]],
-            "usage": ["prompt_tokens": .number(Double(input)), "completion_tokens": .number(Double(output)),
-                      "total_tokens": .number(Double(input + output))],
+            "usage": [
+                "prompt_tokens": .number(Double(input)), "completion_tokens": .number(Double(output)),
+                "total_tokens": .number(Double(input + output)),
+            ],
         ]
     }
 

@@ -67,7 +67,8 @@ enum TestDatabases {
 
     /// Table names in the public schema / main database, sorted.
     static func tables(_ database: DatabaseService) async throws -> [String] {
-        let query: SQLQueryString = database.isPostgres
+        let query: SQLQueryString =
+            database.isPostgres
             ? "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
             : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         return try await database.sql.raw(query).all().map { try $0.decode(column: "name", as: String.self) }

@@ -16,10 +16,12 @@ struct SecurityHardening: SchemaMigration {
         try await database.schema("users").field("sessions_valid_after", .datetime).update()
         try await database.schema("system_settings").field("is_secret", .bool, .required, .sql(.default(false))).update()
         let sql = database as! any SQLDatabase
-        try await sql.raw("""
+        try await sql.raw(
+            """
             DELETE FROM role_menus WHERE role_id IN (SELECT id FROM roles WHERE code = 'viewer')
               AND menu_id IN (SELECT id FROM menus WHERE permission = 'audit:read')
-            """).run()
+            """
+        ).run()
     }
 
     func downgrade(on database: any Database) async throws {

@@ -24,7 +24,8 @@ struct NormalizeUsernames: SchemaMigration {
         }
         let clashes = byFolded.values.filter { $0.count > 1 }.map { $0.sorted().joined(separator: " / ") }.sorted()
         guard clashes.isEmpty else {
-            throw UsernameClash(message: "usernames that differ only in case or Unicode form; rename all but one of each first: \(clashes.joined(separator: "; "))")
+            throw UsernameClash(
+                message: "usernames that differ only in case or Unicode form; rename all but one of each first: \(clashes.joined(separator: "; "))")
         }
         for rename in renames {
             try await sql.update("users").set("username", to: rename.username).where("id", .equal, rename.id).run()

@@ -89,8 +89,10 @@ enum AgentEvent: Sendable {
         case .toolResult(let id, let name, let result, let isError):
             ["id": .string(id), "name": .string(name), "result": .string(result), "is_error": .bool(isError)]
         case .usage(let usage, let cost):
-            ["input_tokens": .number(Double(usage.inputTokens)), "output_tokens": .number(Double(usage.outputTokens)),
-             "cost": cost.map(JSONValue.number) ?? .null]
+            [
+                "input_tokens": .number(Double(usage.inputTokens)), "output_tokens": .number(Double(usage.outputTokens)),
+                "cost": cost.map(JSONValue.number) ?? .null,
+            ]
         }
     }
 }
@@ -180,8 +182,10 @@ struct AgentLoop {
                     try await send(.toolCall(call))
                     let toolStart = ContinuousClock.now
                     let (result, isError) = await tools.execute(call, enabled: profile.tools)
-                    outcome.steps.append(RunStep(kind: .tool, toolName: call.name, toolCallID: call.id, arguments: call.arguments,
-                                                 result: result, isError: isError, durationMs: Self.milliseconds(since: toolStart)))
+                    outcome.steps.append(
+                        RunStep(
+                            kind: .tool, toolName: call.name, toolCallID: call.id, arguments: call.arguments,
+                            result: result, isError: isError, durationMs: Self.milliseconds(since: toolStart)))
                     conversation.append(.tool(callId: call.id, content: result))
                     try await send(.toolResult(id: call.id, name: call.name, result: result, isError: isError))
                 }

@@ -10,20 +10,34 @@ struct AgentsController {
 
     func register(on routes: SecuredRoutes) {
         let agents = routes.group("agents")
-        agents.get(.permission(.agentRead), RouteContract("List agents", query: QueryParameter.paging + [.oneOf("type", AgentType.self)],
-                                                         returns: ListPage<AgentResponse>.self), use: list)
-        agents.post(.permission(.agentCreate), RouteContract("Create an agent", body: AgentInput.self, as: "AgentCreate", requiring: ["name", "model_config_id"], returns: AgentResponse.self, status: .created),
-                    use: create)
+        agents.get(
+            .permission(.agentRead),
+            RouteContract(
+                "List agents", query: QueryParameter.paging + [.oneOf("type", AgentType.self)],
+                returns: ListPage<AgentResponse>.self), use: list)
+        agents.post(
+            .permission(.agentCreate),
+            RouteContract(
+                "Create an agent", body: AgentInput.self, as: "AgentCreate", requiring: ["name", "model_config_id"], returns: AgentResponse.self,
+                status: .created),
+            use: create)
         agents.get(":id", .permission(.agentRead), RouteContract("Get an agent", returns: AgentResponse.self), use: get)
-        agents.put(":id", .permission(.agentUpdate), RouteContract("Update an agent", body: AgentInput.self, returns: AgentResponse.self), use: update)
+        agents.put(
+            ":id", .permission(.agentUpdate), RouteContract("Update an agent", body: AgentInput.self, returns: AgentResponse.self), use: update)
         agents.delete(":id", .permission(.agentDelete), RouteContract("Delete an agent"), use: delete)
-        agents.post(":id/run", .permission(.agentRun), RouteContract(
-            "Run an agent", description: "As JSON, or with `stream: true` as server-sent events.", body: RunInput.self,
-            success: .jsonOrEventStream(SchemaType(AgentRunResponse.self), events: AgentEvent.streamEvents), errors: [.conflict]), use: run)
-        agents.get(":id/runs", .permission(.agentRead), RouteContract("List an agent's runs", query: QueryParameter.paging,
-                                                                     returns: ListPage<AgentRunResponse>.self), use: runs)
-        agents.get(":id/runs/:run_id", .permission(.agentRead), RouteContract("Get a run with its steps", returns: AgentRunResponse.self),
-                   use: getRun)
+        agents.post(
+            ":id/run", .permission(.agentRun),
+            RouteContract(
+                "Run an agent", description: "As JSON, or with `stream: true` as server-sent events.", body: RunInput.self,
+                success: .jsonOrEventStream(SchemaType(AgentRunResponse.self), events: AgentEvent.streamEvents), errors: [.conflict]), use: run)
+        agents.get(
+            ":id/runs", .permission(.agentRead),
+            RouteContract(
+                "List an agent's runs", query: QueryParameter.paging,
+                returns: ListPage<AgentRunResponse>.self), use: runs)
+        agents.get(
+            ":id/runs/:run_id", .permission(.agentRead), RouteContract("Get a run with its steps", returns: AgentRunResponse.self),
+            use: getRun)
     }
 
     /// Create takes every field; update only those present.
@@ -103,12 +117,15 @@ struct AgentsController {
     @Sendable func run(_ request: Request, context: AppRequestContext) async throws -> Response {
         let agent = try await agents.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: RunInput.self, context: context)
-        guard !input.input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.validation(field: "input", "must not be empty") }
+        guard !input.input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw APIError.validation(field: "input", "must not be empty")
+        }
         guard agent.isActive else { throw APIError.conflict("the agent '\(agent.name)' is disabled") }
         let model = try await gateway.activeModel(agent.$modelConfig.id, field: "model_config_id")
         let userID = try context.requirePrincipal().userID
-        let loop = AgentLoop(profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: .agent)),
-                             tools: tools)
+        let loop = AgentLoop(
+            profile: AgentProfile(agent: agent, model: model, gateway: gateway, context: UsageContext(userID: userID, source: .agent)),
+            tools: tools)
         let record = AgentRun()
         record.$agent.id = try agent.requireID()
         record.userID = userID
@@ -154,11 +171,12 @@ struct AgentsController {
     /// Stores the outcome; the agent's counters count it.
     private func finish(_ run: AgentRun, _ outcome: RunOutcome, started: ContinuousClock.Instant) async throws {
         run.output = outcome.text
-        run.status = switch outcome.status {
-        case .completed: .succeeded
-        case .maxSteps: .maxSteps
-        case .failed: .failed
-        }
+        run.status =
+            switch outcome.status {
+            case .completed: .succeeded
+            case .maxSteps: .maxSteps
+            case .failed: .failed
+            }
         run.error = outcome.error
         run.stepsJSON = RunStep.encodeList(outcome.steps)
         run.inputTokens = outcome.usage.inputTokens

@@ -96,7 +96,7 @@ struct HTTPRequestTool: AgentTool {
 
     func call(_ arguments: JSONValue) async throws -> String {
         guard let urlText = arguments["url"]?.stringValue, let url = URL(string: urlText),
-              let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
+            let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
         else { throw ToolError("url must be an absolute http(s) URL") }
         let method = (arguments["method"]?.stringValue ?? "GET").uppercased()
         guard ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(method) else { throw ToolError("unsupported method '\(method)'") }

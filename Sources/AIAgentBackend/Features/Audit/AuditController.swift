@@ -6,11 +6,14 @@ struct AuditController {
     let auditLogs: AuditLogRepository
 
     func register(on routes: SecuredRoutes) {
-        routes.get("audit-logs", .permission(.auditRead), RouteContract(
-            "List audit records, newest first", query: QueryParameter.paging + [
-                .uuid("user_id"), .string("resource_type"), .string("action"), .integer("status", in: 100...599, "HTTP status"),
-                .dateTime("from", "Inclusive"), .dateTime("to", "Exclusive"),
-            ], returns: ListPage<AuditLogResponse>.self), use: list)
+        routes.get(
+            "audit-logs", .permission(.auditRead),
+            RouteContract(
+                "List audit records, newest first",
+                query: QueryParameter.paging + [
+                    .uuid("user_id"), .string("resource_type"), .string("action"), .integer("status", in: 100...599, "HTTP status"),
+                    .dateTime("from", "Inclusive"), .dateTime("to", "Exclusive"),
+                ], returns: ListPage<AuditLogResponse>.self), use: list)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<AuditLogResponse> {

@@ -54,7 +54,9 @@ struct AuditMiddleware: RouterMiddleware {
         }
     }
 
-    private func record(_ request: Request, _ context: Context, _ trail: AuditTrail, status: Int, body: ByteBuffer?, start: ContinuousClock.Instant) async {
+    private func record(_ request: Request, _ context: Context, _ trail: AuditTrail, status: Int, body: ByteBuffer?, start: ContinuousClock.Instant)
+        async
+    {
         let route = RequestObservationMiddleware.routeLabel(context.endpointPath)
         let (resourceType, action) = Self.describe(route: route, method: request.method)
         let log = AuditLog()
@@ -87,12 +89,13 @@ struct AuditMiddleware: RouterMiddleware {
         let resourceType = literals.isEmpty ? "unknown" : (literals.first == "auth" ? "auth" : literals.joined(separator: "/"))
         if literals.first == "auth", let last = parts.last { return (resourceType, last) }
         if parts.count > literals.count, let last = parts.last, !last.hasPrefix(":") { return (resourceType, last) }
-        let verb = switch method {
-        case .post: "create"
-        case .put, .patch: "update"
-        case .delete: "delete"
-        default: method.rawValue.lowercased()
-        }
+        let verb =
+            switch method {
+            case .post: "create"
+            case .put, .patch: "update"
+            case .delete: "delete"
+            default: method.rawValue.lowercased()
+            }
         return (resourceType, verb)
     }
 

@@ -13,24 +13,40 @@ struct ChatController {
     func register(on routes: SecuredRoutes) {
         let sessions = routes.group("chat/sessions")
         let answer = RouteContract.Success.jsonOrEventStream(SchemaType(ChatExchangeResponse.self), events: AgentEvent.streamEvents)
-        sessions.get(.permission(.chatUse), RouteContract("List the caller's chat sessions", query: QueryParameter.paging,
-                                                         returns: ListPage<ChatSessionResponse>.self), use: list)
-        sessions.post(.permission(.chatUse), RouteContract("Start a chat session", body: SessionInput.self, as: "ChatSessionCreate",
-                                                          returns: ChatSessionResponse.self, status: .created)
-                                                .bodyMatching(oneOf: SessionInput.agentOrModel), use: create)
+        sessions.get(
+            .permission(.chatUse),
+            RouteContract(
+                "List the caller's chat sessions", query: QueryParameter.paging,
+                returns: ListPage<ChatSessionResponse>.self), use: list)
+        sessions.post(
+            .permission(.chatUse),
+            RouteContract(
+                "Start a chat session", body: SessionInput.self, as: "ChatSessionCreate",
+                returns: ChatSessionResponse.self, status: .created
+            )
+            .bodyMatching(oneOf: SessionInput.agentOrModel), use: create)
         sessions.get(":id", .permission(.chatUse), RouteContract("Get a session with its messages", returns: ChatSessionResponse.self), use: get)
-        sessions.put(":id", .permission(.chatUse), RouteContract("Rename a session", body: SessionInput.self, as: "ChatSessionRename",
-                                                              omitting: ["agent_id", "model_config_id"], returns: ChatSessionResponse.self),
-                     use: rename)
+        sessions.put(
+            ":id", .permission(.chatUse),
+            RouteContract(
+                "Rename a session", body: SessionInput.self, as: "ChatSessionRename",
+                omitting: ["agent_id", "model_config_id"], returns: ChatSessionResponse.self),
+            use: rename)
         sessions.delete(":id", .permission(.chatUse), RouteContract("Delete a session"), use: delete)
-        sessions.post(":id/messages", .permission(.chatUse), RouteContract(
-            "Send a message and get the answer", description: "As JSON, or with `stream: true` as server-sent events.",
-            body: MessageInput.self, success: answer), use: send)
-        sessions.post(":id/regenerate", .permission(.chatUse), RouteContract(
-            "Replace the last answer", body: RegenerateInput.self, success: answer, errors: [.conflict]), use: regenerate)
-        sessions.get(":id/export", .permission(.chatUse), RouteContract(
-            "Download a session", query: [.oneOf("format", ExportFormat.self)],
-            success: .media("text/markdown", description: "Markdown (format=markdown, the default) or JSON (format=json), as an attachment")),
+        sessions.post(
+            ":id/messages", .permission(.chatUse),
+            RouteContract(
+                "Send a message and get the answer", description: "As JSON, or with `stream: true` as server-sent events.",
+                body: MessageInput.self, success: answer), use: send)
+        sessions.post(
+            ":id/regenerate", .permission(.chatUse),
+            RouteContract(
+                "Replace the last answer", body: RegenerateInput.self, success: answer, errors: [.conflict]), use: regenerate)
+        sessions.get(
+            ":id/export", .permission(.chatUse),
+            RouteContract(
+                "Download a session", query: [.oneOf("format", ExportFormat.self)],
+                success: .media("text/markdown", description: "Markdown (format=markdown, the default) or JSON (format=json), as an attachment")),
             use: export)
     }
 
@@ -112,8 +128,9 @@ struct ChatController {
         guard !content.isEmpty else { throw APIError.validation(field: "content", "must not be empty") }
         let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
         let history = try await pendingHistory
-        return try await answer(sessionID, history: history, newMessage: content, title: history.isEmpty ? Self.title(from: content) : nil,
-                                loop: loop, stream: input.stream == true, request: request, context: context)
+        return try await answer(
+            sessionID, history: history, newMessage: content, title: history.isEmpty ? Self.title(from: content) : nil,
+            loop: loop, stream: input.stream == true, request: request, context: context)
     }
 
     /// Replaces the last answer with a new one.
@@ -126,8 +143,9 @@ struct ChatController {
         guard !history.isEmpty else { throw APIError.conflict("the session has no message to answer") }
         let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
         try await sessions.deleteMessages(ofSession: sessionID, after: history.last!.position)
-        return try await answer(sessionID, history: history, newMessage: nil, title: nil, loop: loop,
-                                stream: input.stream == true, request: request, context: context)
+        return try await answer(
+            sessionID, history: history, newMessage: nil, title: nil, loop: loop,
+            stream: input.stream == true, request: request, context: context)
     }
 
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -143,16 +161,19 @@ struct ChatController {
         case .markdown, .md:
             (body, contentType, ext) = (Self.markdown(session, messages), "text/markdown; charset=utf-8", "md")
         }
-        return Response(status: .ok, headers: [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(filename).\(ext)\""],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: .ok, headers: [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(filename).\(ext)\""],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     // MARK: - Answering
 
     /// Answers `history` plus `newMessage` (none when regenerating), storing both messages;
     /// `title` replaces the session's default title.
-    private func answer(_ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop,
-                        stream: Bool, request: Request, context: AppRequestContext) async throws -> Response {
+    private func answer(
+        _ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop,
+        stream: Bool, request: Request, context: AppRequestContext
+    ) async throws -> Response {
         let messages = history.compactMap(Self.providerMessage) + (newMessage.map { [.user($0)] } ?? [])
         let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: loop.profile.contextTokens ?? contextTokens)
         let position = (history.last?.position ?? 0) + 1
@@ -165,15 +186,17 @@ struct ChatController {
             let outcome = await loop.run(prompt, emit: emit)
             let user = try await userMessage
             let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
-            let answer = try await store(sessionID, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
-                                         status: status, outcome: outcome)
+            let answer = try await store(
+                sessionID, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
+                status: status, outcome: outcome)
             return (user, answer, outcome)
         }
         guard stream else {
             let (user, message, outcome) = try await converse { _ in }
             guard outcome.status == .completed else {
-                throw APIError(.badGateway, code: "llm_error", message: outcome.error ?? "the model call failed",
-                               details: ["message_id": message.id?.uuidString ?? ""])
+                throw APIError(
+                    .badGateway, code: "llm_error", message: outcome.error ?? "the model call failed",
+                    details: ["message_id": message.id?.uuidString ?? ""])
             }
             return try ChatExchangeResponse(userMessage: try user.map(ChatMessageResponse.init), message: ChatMessageResponse(message))
                 .response(from: request, context: context)
@@ -195,8 +218,10 @@ struct ChatController {
         }
     }
 
-    private func store(_ sessionID: UUID, position: Int, role: ChatMessageRecord.Role, content: String, title: String? = nil,
-                       status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil) async throws -> ChatMessageRecord {
+    private func store(
+        _ sessionID: UUID, position: Int, role: ChatMessageRecord.Role, content: String, title: String? = nil,
+        status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil
+    ) async throws -> ChatMessageRecord {
         let message = ChatMessageRecord()
         message.$session.id = sessionID
         message.position = position

@@ -23,12 +23,13 @@ enum AuthError: Error {
     case missingToken, invalidToken, revokedToken, inactiveUser
 
     var apiError: APIError {
-        let message = switch self {
-        case .missingToken: "authentication required"
-        case .invalidToken: "the token is invalid or expired"
-        case .revokedToken: "the token has been revoked"
-        case .inactiveUser: "the account is disabled or no longer exists"
-        }
+        let message =
+            switch self {
+            case .missingToken: "authentication required"
+            case .invalidToken: "the token is invalid or expired"
+            case .revokedToken: "the token has been revoked"
+            case .inactiveUser: "the account is disabled or no longer exists"
+            }
         var error = APIError(.unauthorized, code: "unauthorized", message: message)
         error.headers[.wwwAuthenticate] = "Bearer"
         return error
@@ -148,16 +149,20 @@ final class AccessControl: Sendable {
     static func load(_ user: User, on database: any Database) async throws -> Principal {
         let roles = try await user.$roles.query(on: database).filter(\.$isActive == true).all()
         let roleIDs = try roles.map { try $0.requireID() }
-        let permissions = roleIDs.isEmpty ? [] : try await Menu.query(on: database)
-            .join(RoleMenu.self, on: \RoleMenu.$menu.$id == \Menu.$id)
-            .filter(RoleMenu.self, \.$role.$id ~~ roleIDs)
-            .filter(\.$permission != nil)
-            .all()
-            .compactMap(\.permission)
+        let permissions =
+            roleIDs.isEmpty
+            ? []
+            : try await Menu.query(on: database)
+                .join(RoleMenu.self, on: \RoleMenu.$menu.$id == \Menu.$id)
+                .filter(RoleMenu.self, \.$role.$id ~~ roleIDs)
+                .filter(\.$permission != nil)
+                .all()
+                .compactMap(\.permission)
         let roleCodes = roles.map(\.code).sorted()
-        return Principal(userID: try user.requireID(), username: user.username, isSuperuser: user.isSuperuser,
-                         roles: roleCodes, permissions: Set(permissions), profile: try UserResponse(user, roles: roleCodes),
-                         revision: UUID(), sessionsValidAfter: user.sessionsValidAfter)
+        return Principal(
+            userID: try user.requireID(), username: user.username, isSuperuser: user.isSuperuser,
+            roles: roleCodes, permissions: Set(permissions), profile: try UserResponse(user, roles: roleCodes),
+            revision: UUID(), sessionsValidAfter: user.sessionsValidAfter)
     }
 
     /// Published after the shared entry went, so that no replica reloads it from there.

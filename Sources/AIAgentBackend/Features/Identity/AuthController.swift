@@ -16,18 +16,24 @@ struct AuthController {
 
     func register(on routes: SecuredRoutes) {
         let auth = routes.group("auth")
-        auth.post("login", .anyone, RouteContract(
-            "Sign in", description: "Attempts are counted before the password is checked: past LOGIN_MAX_ATTEMPTS, 429 with Retry-After.",
-            body: LoginRequest.self, returns: TokenPair.self, errors: [.unauthorized, .tooManyRequests, .serviceUnavailable]), use: login)
-        auth.post("refresh", .anyone, RouteContract(
-            "Exchange a refresh token for a new pair", description: "A refresh token works once; a used one presented again ends its session.",
-            body: RefreshRequest.self, returns: TokenPair.self, errors: [.unauthorized]), use: refresh)
+        auth.post(
+            "login", .anyone,
+            RouteContract(
+                "Sign in", description: "Attempts are counted before the password is checked: past LOGIN_MAX_ATTEMPTS, 429 with Retry-After.",
+                body: LoginRequest.self, returns: TokenPair.self, errors: [.unauthorized, .tooManyRequests, .serviceUnavailable]), use: login)
+        auth.post(
+            "refresh", .anyone,
+            RouteContract(
+                "Exchange a refresh token for a new pair", description: "A refresh token works once; a used one presented again ends its session.",
+                body: RefreshRequest.self, returns: TokenPair.self, errors: [.unauthorized]), use: refresh)
         auth.post("logout", .authenticated, RouteContract("End the session of the presented token"), use: logout)
         auth.get("me", .authenticated, RouteContract("The caller's profile, roles and permissions", returns: Profile.self), use: me)
         auth.get("me/menus", .authenticated, RouteContract("The caller's navigation tree", returns: [MenuNode].self), use: myMenus)
-        auth.post("me/password", .authenticated, RouteContract(
-            "Change the caller's password", description: "Ends every session of the user; the answer carries the tokens of a new one.",
-            body: PasswordChange.self, returns: TokenPair.self, errors: [.tooManyRequests, .serviceUnavailable]), use: changePassword)
+        auth.post(
+            "me/password", .authenticated,
+            RouteContract(
+                "Change the caller's password", description: "Ends every session of the user; the answer carries the tokens of a new one.",
+                body: PasswordChange.self, returns: TokenPair.self, errors: [.tooManyRequests, .serviceUnavailable]), use: changePassword)
     }
 
     struct LoginRequest: Decodable {
@@ -179,7 +185,9 @@ struct PasswordPolicy {
 
     func check(_ password: String, username: String, field: String) throws {
         guard password.unicodeScalars.count >= minLength else { throw APIError.validation(field: field, "must be at least \(minLength) characters") }
-        guard password.unicodeScalars.count <= Self.maxLength else { throw APIError.validation(field: field, "must be at most \(Self.maxLength) characters") }
+        guard password.unicodeScalars.count <= Self.maxLength else {
+            throw APIError.validation(field: field, "must be at most \(Self.maxLength) characters")
+        }
         let lowered = password.lowercased()
         guard lowered != username.lowercased() else { throw APIError.validation(field: field, "must not be the username") }
         guard !CommonPasswords.all.contains(lowered) else {

@@ -9,12 +9,21 @@ struct DepartmentsController {
     func register(on routes: SecuredRoutes) {
         let departments = routes.group("departments")
         departments.get(.permission(.departmentRead), RouteContract("The department tree", returns: [DepartmentNode].self), use: tree)
-        departments.post(.permission(.departmentCreate), RouteContract("Create a department", body: DepartmentInput.self, as: "DepartmentCreate", requiring: ["name"],
-                                                                      returns: DepartmentNode.self, status: .created), use: create)
-        departments.put(":id", .permission(.departmentUpdate), RouteContract("Update or move a department", body: DepartmentInput.self,
-                                                                            returns: DepartmentNode.self), use: update)
-        departments.delete(":id", .permission(.departmentDelete), RouteContract("Delete a department without children or members",
-                                                                               errors: [.conflict]), use: delete)
+        departments.post(
+            .permission(.departmentCreate),
+            RouteContract(
+                "Create a department", body: DepartmentInput.self, as: "DepartmentCreate", requiring: ["name"],
+                returns: DepartmentNode.self, status: .created), use: create)
+        departments.put(
+            ":id", .permission(.departmentUpdate),
+            RouteContract(
+                "Update or move a department", body: DepartmentInput.self,
+                returns: DepartmentNode.self), use: update)
+        departments.delete(
+            ":id", .permission(.departmentDelete),
+            RouteContract(
+                "Delete a department without children or members",
+                errors: [.conflict]), use: delete)
     }
 
     struct DepartmentInput: Decodable {

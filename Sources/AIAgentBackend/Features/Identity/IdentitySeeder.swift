@@ -79,7 +79,9 @@ struct IdentitySeeder {
         case ""?: logger.notice("seeded roles, menus and the admin account (password from ADMIN_PASSWORD)")
         case let password?:
             // Printed this once only: there is no other way to learn it.
-            logger.warning("seeded the admin account with a generated password; change it after the first login", metadata: ["username": "admin", "password": "\(password)"])
+            logger.warning(
+                "seeded the admin account with a generated password; change it after the first login",
+                metadata: ["username": "admin", "password": "\(password)"])
         }
     }
 

@@ -10,10 +10,14 @@ struct MenusController {
     func register(on routes: SecuredRoutes) {
         let menus = routes.group("menus")
         menus.get(.permission(.menuRead), RouteContract("The menu and permission tree", returns: [MenuNode].self), use: tree)
-        menus.post(.permission(.menuCreate), RouteContract("Create a menu entry", body: MenuInput.self, as: "MenuCreate", requiring: ["type", "name"], returns: MenuNode.self, status: .created),
-                   use: create)
-        menus.put(":id", .permission(.menuUpdate), RouteContract("Update or move a menu entry", body: MenuInput.self, returns: MenuNode.self),
-                  use: update)
+        menus.post(
+            .permission(.menuCreate),
+            RouteContract(
+                "Create a menu entry", body: MenuInput.self, as: "MenuCreate", requiring: ["type", "name"], returns: MenuNode.self, status: .created),
+            use: create)
+        menus.put(
+            ":id", .permission(.menuUpdate), RouteContract("Update or move a menu entry", body: MenuInput.self, returns: MenuNode.self),
+            use: update)
         menus.delete(":id", .permission(.menuDelete), RouteContract("Delete a menu entry without children", errors: [.conflict]), use: delete)
     }
 

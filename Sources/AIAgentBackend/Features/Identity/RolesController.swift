@@ -11,14 +11,23 @@ struct RolesController {
     func register(on routes: SecuredRoutes) {
         let roles = routes.group("roles")
         roles.get(.permission(.roleRead), RouteContract("List roles", query: QueryParameter.paging, returns: ListPage<RoleResponse>.self), use: list)
-        roles.post(.permission(.roleCreate), RouteContract("Create a role", body: RoleInput.self, as: "RoleCreate", requiring: ["code", "name"], returns: RoleResponse.self, status: .created,
-                                                          errors: [.conflict]), use: create)
+        roles.post(
+            .permission(.roleCreate),
+            RouteContract(
+                "Create a role", body: RoleInput.self, as: "RoleCreate", requiring: ["code", "name"], returns: RoleResponse.self, status: .created,
+                errors: [.conflict]), use: create)
         roles.get(":id", .permission(.roleRead), RouteContract("Get a role with its menu entries", returns: RoleResponse.self), use: get)
-        roles.put(":id", .permission(.roleUpdate), RouteContract("Update a role", body: RoleInput.self, as: "RoleUpdate", omitting: ["code"], returns: RoleResponse.self,
-                                                                errors: [.conflict]), use: update)
+        roles.put(
+            ":id", .permission(.roleUpdate),
+            RouteContract(
+                "Update a role", body: RoleInput.self, as: "RoleUpdate", omitting: ["code"], returns: RoleResponse.self,
+                errors: [.conflict]), use: update)
         roles.delete(":id", .permission(.roleDelete), RouteContract("Delete a role", errors: [.conflict]), use: delete)
-        roles.put(":id/menus", .permission(.roleUpdate), RouteContract("Replace the menu entries (permissions) a role grants",
-                                                                      body: MenuGrant.self, returns: RoleResponse.self), use: grantMenus)
+        roles.put(
+            ":id/menus", .permission(.roleUpdate),
+            RouteContract(
+                "Replace the menu entries (permissions) a role grants",
+                body: MenuGrant.self, returns: RoleResponse.self), use: grantMenus)
     }
 
     struct RoleInput: Decodable {
@@ -52,10 +61,13 @@ struct RolesController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RoleResponse> {
         let input = try await request.decodeJSON(as: RoleInput.self, context: context)
-        guard let code = input.code, (2...50).contains(code.count), code.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+        guard let code = input.code, (2...50).contains(code.count), code.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" })
+        else {
             throw APIError.validation(field: "code", "must be 2 to 50 lower-case letters, digits, '_' or '-'")
         }
-        guard let name = input.name, (1...100).contains(name.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
+        guard let name = input.name, (1...100).contains(name.unicodeScalars.count) else {
+            throw APIError.validation(field: "name", "must be 1 to 100 characters")
+        }
         if try await roles.isTaken(code: code) {
             throw APIError.conflict("the role code '\(code)' is taken")
         }
@@ -102,7 +114,9 @@ struct RolesController {
         let role = try await roles.find(context.parameters.require("id", as: UUID.self))
         let input = try await request.decodeJSON(as: MenuGrant.self, context: context)
         let menus = try await self.menus.menus(withIDs: input.menuIDs)
-        guard menus.count == Set(input.menuIDs).count else { throw APIError.missingReference(field: "menu_ids", "names a menu entry that does not exist") }
+        guard menus.count == Set(input.menuIDs).count else {
+            throw APIError.missingReference(field: "menu_ids", "names a menu entry that does not exist")
+        }
         let before = try await roles.menus(of: role)
         let changed = Set(before.compactMap(\.id)).symmetricDifference(menus.compactMap(\.id))
         let permissions = (before + menus).filter { $0.id.map(changed.contains) ?? false }.compactMap(\.permission)

@@ -28,9 +28,10 @@ struct TokenClaims: JWTPayload, Equatable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(sub: try container.decode(SubjectClaim.self, forKey: .sub), iat: try container.decode(IssuedAtClaim.self, forKey: .iat),
-                  exp: try container.decode(ExpirationClaim.self, forKey: .exp), jti: try container.decode(IDClaim.self, forKey: .jti),
-                  type: try container.decode(TokenKind.self, forKey: .type), fam: try container.decode(String.self, forKey: .fam))
+        self.init(
+            sub: try container.decode(SubjectClaim.self, forKey: .sub), iat: try container.decode(IssuedAtClaim.self, forKey: .iat),
+            exp: try container.decode(ExpirationClaim.self, forKey: .exp), jti: try container.decode(IDClaim.self, forKey: .jti),
+            type: try container.decode(TokenKind.self, forKey: .type), fam: try container.decode(String.self, forKey: .fam))
     }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
@@ -71,8 +72,10 @@ struct TokenService: Sendable {
     private let verifiedTokens = ExpiringMap<String, TokenClaims>()
     private let liveSessions = ExpiringMap<String, Bool>()
 
-    init(secret: String, cache: any Cache, revocations: RevocationStore, invalidations: InvalidationBus,
-         accessLifetime: Duration, refreshLifetime: Duration) async {
+    init(
+        secret: String, cache: any Cache, revocations: RevocationStore, invalidations: InvalidationBus,
+        accessLifetime: Duration, refreshLifetime: Duration
+    ) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.cache = cache

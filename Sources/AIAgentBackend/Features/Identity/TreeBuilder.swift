@@ -70,7 +70,9 @@ enum TreeBuilder {
         var current = parent
         var seen: Set<UUID> = []
         while true {
-            guard current != row else { throw APIError.validation(field: "parent_id", "an entry cannot be moved under itself or one of its descendants") }
+            guard current != row else {
+                throw APIError.validation(field: "parent_id", "an entry cannot be moved under itself or one of its descendants")
+            }
             guard seen.insert(current).inserted else { throw APIError.validation(field: "parent_id", "the parent is part of a loop") }
             guard let up = parents[current] ?? nil, parents[up] != nil else { break }
             current = up

@@ -20,7 +20,7 @@ struct TrustedProxies: Sendable {
         entries.contains { entry in
             guard let slash = entry.firstIndex(of: "/") else { return entry == address }
             guard let network = Self.ipv4(entry[..<slash]), let host = Self.ipv4(address[...]),
-                  let bits = UInt32(entry[entry.index(after: slash)...])
+                let bits = UInt32(entry[entry.index(after: slash)...])
             else { return false }
             let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
             return network & mask == host & mask

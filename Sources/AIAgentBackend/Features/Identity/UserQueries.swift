@@ -60,8 +60,11 @@ struct UserQueries {
     private func apply(_ filter: Filter, to select: SQLSelectBuilder) -> SQLSelectBuilder {
         select.where("deleted_at", .is, SQLLiteral.null)
         if let username = filter.username {
-            let pattern = "%" + username.lowercased()
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let pattern =
+                "%"
+                + username.lowercased()
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                + "%"
             let escapedPattern: SQLQueryString = "\(bind: pattern) ESCAPE '\\'"
             select.where(SQLFunction("LOWER", args: SQLIdentifier("username")), .like, escapedPattern)
         }

@@ -13,24 +13,40 @@ struct UsersController {
 
     func register(on routes: SecuredRoutes) {
         let users = routes.group("users")
-        users.get(.permission(.userRead), RouteContract(
-            "List users", query: QueryParameter.paging + [
-                .string("username", maxLength: 64, "Part of the username"), .uuid("department_id"), .oneOf("status", UserStatus.self),
-            ], returns: ListPage<UserResponse>.self), use: list)
-        users.post(.permission(.userCreate), RouteContract("Create a user", body: UserInput.self, as: "UserCreate", requiring: ["username", "password"], returns: UserResponse.self, status: .created,
-                                                          errors: [.conflict]), use: create)
+        users.get(
+            .permission(.userRead),
+            RouteContract(
+                "List users",
+                query: QueryParameter.paging + [
+                    .string("username", maxLength: 64, "Part of the username"), .uuid("department_id"), .oneOf("status", UserStatus.self),
+                ], returns: ListPage<UserResponse>.self), use: list)
+        users.post(
+            .permission(.userCreate),
+            RouteContract(
+                "Create a user", body: UserInput.self, as: "UserCreate", requiring: ["username", "password"], returns: UserResponse.self,
+                status: .created,
+                errors: [.conflict]), use: create)
         users.get(":id", .permission(.userRead), RouteContract("Get a user", returns: UserResponse.self), use: get)
-        users.put(":id", .permission(.userUpdate), RouteContract("Update a user", body: UserInput.self, as: "UserUpdate", omitting: ["username", "password"], returns: UserResponse.self,
-                                                                errors: [.conflict]), use: update)
+        users.put(
+            ":id", .permission(.userUpdate),
+            RouteContract(
+                "Update a user", body: UserInput.self, as: "UserUpdate", omitting: ["username", "password"], returns: UserResponse.self,
+                errors: [.conflict]), use: update)
         users.delete(":id", .permission(.userDelete), RouteContract("Delete a user", errors: [.conflict]), use: delete)
-        users.post(":id/reset-password", .permission(.userUpdate), RouteContract(
-            "Set another user's password", description: "Ends every session of the user.", body: PasswordReset.self, errors: [.conflict]),
+        users.post(
+            ":id/reset-password", .permission(.userUpdate),
+            RouteContract(
+                "Set another user's password", description: "Ends every session of the user.", body: PasswordReset.self, errors: [.conflict]),
             use: resetPassword)
         users.post(":id/enable", .permission(.userUpdate), RouteContract("Enable a user", returns: UserResponse.self), use: enable)
-        users.post(":id/disable", .permission(.userUpdate), RouteContract("Disable a user", returns: UserResponse.self, errors: [.conflict]),
-                   use: disable)
-        users.put(":id/roles", .permission(.userUpdate), RouteContract("Replace a user's roles", body: RoleAssignment.self,
-                                                                      returns: UserResponse.self, errors: [.conflict]), use: assignRoles)
+        users.post(
+            ":id/disable", .permission(.userUpdate), RouteContract("Disable a user", returns: UserResponse.self, errors: [.conflict]),
+            use: disable)
+        users.put(
+            ":id/roles", .permission(.userUpdate),
+            RouteContract(
+                "Replace a user's roles", body: RoleAssignment.self,
+                returns: UserResponse.self, errors: [.conflict]), use: assignRoles)
     }
 
     struct UserInput: Decodable {
@@ -85,7 +101,8 @@ struct UsersController {
         guard let rawUsername = input.username else { throw APIError.validation(field: "username", "is required") }
         guard let password = input.password else { throw APIError.validation(field: "password", "is required") }
         guard let username = Username.normalized(rawUsername) else {
-            throw APIError.validation(field: "username", "must be 3 to 64 ASCII letters, digits, '.', '_', '-' or '@' (names in other scripts go in the nickname)")
+            throw APIError.validation(
+                field: "username", "must be 3 to 64 ASCII letters, digits, '.', '_', '-' or '@' (names in other scripts go in the nickname)")
         }
         if input.isSuperuser == true, !actor.isSuperuser { throw Delegation.refused("only a superuser can create a superuser") }
         try PasswordPolicy(minLength: settings.passwordMinLength).check(password, username: username, field: "password")
@@ -183,7 +200,9 @@ struct UsersController {
     private func apply(_ input: UserInput, to user: User) async throws {
         if let nickname = input.nickname { user.nickname = try Self.limited(nickname, field: "nickname", max: 100) }
         if let email = input.email {
-            guard email.isEmpty || (email.contains("@") && email.unicodeScalars.count <= 254) else { throw APIError.validation(field: "email", "is not an email address") }
+            guard email.isEmpty || (email.contains("@") && email.unicodeScalars.count <= 254) else {
+                throw APIError.validation(field: "email", "is not an email address")
+            }
             user.email = email.isEmpty ? nil : email
         }
         if let mobile = input.mobile { user.mobile = try Self.limited(mobile, field: "mobile", max: 32) }
@@ -242,5 +261,7 @@ extension UsersController.UserInput: SchemaRefining {
 }
 
 extension UsersController.PasswordReset: SchemaRefining {
-    static let fieldSchemas: [String: JSONSchema] = ["password": .text(Settings().passwordMinLength...PasswordPolicy.maxLength).excluding(CommonPasswords.all.sorted())]
+    static let fieldSchemas: [String: JSONSchema] = [
+        "password": .text(Settings().passwordMinLength...PasswordPolicy.maxLength).excluding(CommonPasswords.all.sorted())
+    ]
 }

@@ -65,8 +65,9 @@ struct LLMGateway: Sendable {
     }
 
     func provider(for model: ActiveModel, context: UsageContext) -> MeteredProvider {
-        MeteredProvider(base: model.configuration.makeProvider(httpClient: httpClient, logger: logger),
-                        recorder: UsageRecorder(usageRecords: usageRecords, model: model, logger: logger), context: context)
+        MeteredProvider(
+            base: model.configuration.makeProvider(httpClient: httpClient, logger: logger),
+            recorder: UsageRecorder(usageRecords: usageRecords, model: model, logger: logger), context: context)
     }
 
     /// An active configuration by id; `field` names the request field that referred to it.

@@ -32,8 +32,9 @@ final class ModelConfig: Model, @unchecked Sendable {
     /// The provider layer's configuration, with the key decrypted.
     func providerConfiguration(secrets: SecretBox) throws(APIError) -> ProviderConfiguration {
         let apiKey = try apiKeyEncrypted.map { (sealed) throws(APIError) in try secrets.open(sealed) } ?? ""
-        return ProviderConfiguration(kind: kind, baseURL: baseURL, apiKey: apiKey, model: model,
-                                     inputPricePerMillion: inputPricePerMillion, outputPricePerMillion: outputPricePerMillion)
+        return ProviderConfiguration(
+            kind: kind, baseURL: baseURL, apiKey: apiKey, model: model,
+            inputPricePerMillion: inputPricePerMillion, outputPricePerMillion: outputPricePerMillion)
     }
 }
 

@@ -10,17 +10,25 @@ struct ModelsController {
 
     func register(on routes: SecuredRoutes) {
         let models = routes.group("models")
-        models.get(.permission(.modelRead), RouteContract(
-            "List model configurations", query: QueryParameter.paging + [.oneOf("provider", ProviderConfiguration.Kind.self)],
-            returns: ListPage<ModelConfigResponse>.self), use: list)
-        models.post(.permission(.modelCreate), RouteContract("Create a model configuration", body: ModelInput.self, as: "ModelCreate",
-                                                            requiring: ["name", "provider", "model"], returns: ModelConfigResponse.self,
-                                                            status: .created).bodyMatching(anyOf: ModelInput.keyUnlessCompatible), use: create)
+        models.get(
+            .permission(.modelRead),
+            RouteContract(
+                "List model configurations", query: QueryParameter.paging + [.oneOf("provider", ProviderConfiguration.Kind.self)],
+                returns: ListPage<ModelConfigResponse>.self), use: list)
+        models.post(
+            .permission(.modelCreate),
+            RouteContract(
+                "Create a model configuration", body: ModelInput.self, as: "ModelCreate",
+                requiring: ["name", "provider", "model"], returns: ModelConfigResponse.self,
+                status: .created
+            ).bodyMatching(anyOf: ModelInput.keyUnlessCompatible), use: create)
         models.get(":id", .permission(.modelRead), RouteContract("Get a model configuration", returns: ModelConfigResponse.self), use: get)
-        models.put(":id", .permission(.modelUpdate), RouteContract(
-            "Update a model configuration",
-            description: "Changing base_url drops the stored API key unless api_key comes with it; an empty api_key removes the key.",
-            body: ModelInput.self, as: "ModelUpdate", omitting: ["provider"], returns: ModelConfigResponse.self), use: update)
+        models.put(
+            ":id", .permission(.modelUpdate),
+            RouteContract(
+                "Update a model configuration",
+                description: "Changing base_url drops the stored API key unless api_key comes with it; an empty api_key removes the key.",
+                body: ModelInput.self, as: "ModelUpdate", omitting: ["provider"], returns: ModelConfigResponse.self), use: update)
         models.delete(":id", .permission(.modelDelete), RouteContract("Delete a model configuration", errors: [.conflict]), use: delete)
         models.post(":id/test", .permission(.modelTest), RouteContract("Test the connection to the provider", returns: TestResult.self), use: test)
     }
@@ -64,7 +72,8 @@ struct ModelsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<ModelConfigResponse> {
         let page = try ListQuery(request)
-        let (items, total) = try await configs.list(provider: try request.enumParameter("provider", as: ProviderConfiguration.Kind.self)?.rawValue, page)
+        let (items, total) = try await configs.list(
+            provider: try request.enumParameter("provider", as: ProviderConfiguration.Kind.self)?.rawValue, page)
         return ListPage(items: try items.map(ModelConfigResponse.init), total: total, request: page)
     }
 
@@ -76,7 +85,8 @@ struct ModelsController {
         let input = try await request.decodeJSON(as: ModelInput.self, context: context)
         guard let provider = input.provider else { throw APIError.validation(field: "provider", "is required") }
         guard let kind = ProviderConfiguration.Kind(rawValue: provider) else {
-            throw APIError.validation(field: "provider", "must be one of \(ProviderConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw APIError.validation(
+                field: "provider", "must be one of \(ProviderConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard input.name != nil else { throw APIError.validation(field: "name", "is required") }
         guard input.model != nil else { throw APIError.validation(field: "model", "is required") }
@@ -127,8 +137,9 @@ struct ModelsController {
         let model = try ActiveModel(config, secrets: gateway.secrets)
         let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: .test))
         let result = await provider.testConnection()
-        return TestResult(ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100,
-                          error: result.error.map { Self.shortError($0, hiding: model.configuration.apiKey) })
+        return TestResult(
+            ok: result.ok, latencyMs: (result.latencyMs * 100).rounded() / 100,
+            error: result.error.map { Self.shortError($0, hiding: model.configuration.apiKey) })
     }
 
     static let errorLimit = 120
@@ -151,7 +162,9 @@ struct ModelsController {
         if let name = input.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard (1...100).contains(trimmed.unicodeScalars.count) else { throw APIError.validation(field: "name", "must be 1 to 100 characters") }
-            if try await configs.isTaken(name: trimmed, byOtherThan: config) { throw APIError.conflict("a model configuration named '\(trimmed)' exists") }
+            if try await configs.isTaken(name: trimmed, byOtherThan: config) {
+                throw APIError.conflict("a model configuration named '\(trimmed)' exists")
+            }
             config.name = trimmed
         }
         if let model = input.model {
@@ -207,7 +220,8 @@ extension ModelsController.ModelInput: SchemaRefining {
         "input_price_per_million": .number(minimum: 0), "output_price_per_million": .number(minimum: 0),
     ]
 
-    static let baseURLPattern = "^$|^https?://([A-Za-z0-9._~%!$&'()*+,;=-]+(:[A-Za-z0-9._~%!$&'()*+,;=-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*"
+    static let baseURLPattern =
+        "^$|^https?://([A-Za-z0-9._~%!$&'()*+,;=-]+(:[A-Za-z0-9._~%!$&'()*+,;=-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*"
         + "(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
 
     /// At creation a key is required, except by OpenAI-compatible servers (Ollama, vLLM…).

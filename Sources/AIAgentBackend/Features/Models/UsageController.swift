@@ -7,10 +7,13 @@ struct UsageController {
     let usage: LLMUsageRepository
 
     func register(on routes: SecuredRoutes) {
-        routes.get("llm-usage", .permission(.modelRead), RouteContract(
-            "Calls, tokens and cost per model configuration and in total", query: [
-                .dateTime("from", "Inclusive"), .dateTime("to", "Exclusive"), .uuid("user_id"), .oneOf("source", UsageSource.self),
-            ], returns: Report.self), use: report)
+        routes.get(
+            "llm-usage", .permission(.modelRead),
+            RouteContract(
+                "Calls, tokens and cost per model configuration and in total",
+                query: [
+                    .dateTime("from", "Inclusive"), .dateTime("to", "Exclusive"), .uuid("user_id"), .oneOf("source", UsageSource.self),
+                ], returns: Report.self), use: report)
     }
 
     struct Totals: Codable, Sendable, Equatable {

@@ -3,6 +3,8 @@
 /// operation by tag, with parameters, schemas, examples and a form to try a call with a token.
 /// Text from the document is only ever inserted as text, never as markup.
 enum APIReferencePage {
+    // The page is text, indented as a page: the formatter leaves it alone.
+    // swift-format-ignore
     static let html = #"""
     <!doctype html>
     <html lang="en">

@@ -11,11 +11,17 @@ struct SystemSettingsController {
     func register(on routes: SecuredRoutes) {
         let settings = routes.group("system/settings")
         let key = ["key": JSONSchema.string(maxLength: 100, pattern: Self.keyPattern)]
-        settings.get(.permission(.settingsRead), RouteContract("List settings", query: QueryParameter.paging,
-                                                              returns: ListPage<SystemSettingResponse>.self), use: list)
+        settings.get(
+            .permission(.settingsRead),
+            RouteContract(
+                "List settings", query: QueryParameter.paging,
+                returns: ListPage<SystemSettingResponse>.self), use: list)
         settings.get(":key", .permission(.settingsRead), RouteContract("Get a setting", path: key, returns: SystemSettingResponse.self), use: get)
-        settings.put(":key", .permission(.settingsUpdate), RouteContract("Create or replace a setting", path: key, body: SystemSettingUpdate.self,
-                                                                        returns: SystemSettingResponse.self), use: put)
+        settings.put(
+            ":key", .permission(.settingsUpdate),
+            RouteContract(
+                "Create or replace a setting", path: key, body: SystemSettingUpdate.self,
+                returns: SystemSettingResponse.self), use: put)
         settings.delete(":key", .permission(.settingsUpdate), RouteContract("Delete a setting", path: key), use: delete)
     }
 
@@ -36,11 +42,13 @@ struct SystemSettingsController {
         }
         let update = try await request.decodeJSON(as: SystemSettingUpdate.self, context: context)
         let existing = try await systemSettings.setting(key)
-        let setting = existing ?? {
-            let setting = SystemSetting()
-            setting.id = key
-            return setting
-        }()
+        let setting =
+            existing
+            ?? {
+                let setting = SystemSetting()
+                setting.id = key
+                return setting
+            }()
         setting.isSecret = update.isSecret ?? existing?.isSecret ?? Redaction.isSecret(key)
         setting.value = setting.isSecret ? try secrets.seal(update.value) : update.value
         setting.description = update.description

@@ -146,8 +146,9 @@ struct JSONSchema: Codable, Equatable, Sendable {
     /// Text the API takes: no NUL anywhere (`InputLimits` refuses it), at least one visible
     /// character where `nonBlank`.
     static func text(_ length: ClosedRange<Int>, nonBlank: Bool = false) -> JSONSchema {
-        string(minLength: length.lowerBound > 0 ? length.lowerBound : nil, maxLength: length.upperBound,
-               pattern: nonBlank ? #"^[^\x00]*[^\s\x00][^\x00]*$"# : #"^[^\x00]*$"#)
+        string(
+            minLength: length.lowerBound > 0 ? length.lowerBound : nil, maxLength: length.upperBound,
+            pattern: nonBlank ? #"^[^\x00]*[^\s\x00][^\x00]*$"# : #"^[^\x00]*$"#)
     }
 
     /// The same schema, refusing these values too.

@@ -13,12 +13,14 @@ struct OpenAPIDocument: Sendable {
     /// DTO types the reflector could not describe; a test requires none.
     let reflectionFailures: [String]
 
-    static let errorSchema = JSONSchema.object([
-        "error": .object([
-            "code": .string(), "message": .string(),
-            "details": JSONSchema.map(of: .string()).nullable,
-        ], required: ["code", "message"]),
-    ], required: ["error"])
+    static let errorSchema = JSONSchema.object(
+        [
+            "error": .object(
+                [
+                    "code": .string(), "message": .string(),
+                    "details": JSONSchema.map(of: .string()).nullable,
+                ], required: ["code", "message"])
+        ], required: ["error"])
 
     init(routes: [RouteDeclaration], version: String) {
         let reflector = SchemaReflector()
@@ -40,7 +42,8 @@ struct OpenAPIDocument: Sendable {
             "openapi": "3.1.0",
             "info": [
                 "title": "AI Agent Backend API", "version": .string(version),
-                "description": "The API of the AI agent and API-testing platform. Errors are `{\"error\": {code, message, details}}`; lists are paged with `page` and `page_size`.",
+                "description":
+                    "The API of the AI agent and API-testing platform. Errors are `{\"error\": {code, message, details}}`; lists are paged with `page` and `page_size`.",
             ],
             "servers": [["url": "/"]],
             "tags": .array(Self.tags.map { ["name": .string($0.name), "description": .string($0.description)] }),
@@ -71,8 +74,10 @@ struct OpenAPIDocument: Sendable {
             return ["name": .string(name), "in": "path", "required": true, "schema": schema.jsonValue]
         }
         parameters += contract.query.map { parameter in
-            var value: [String: JSONValue] = ["name": .string(parameter.name), "in": "query", "required": .bool(parameter.required),
-                                              "schema": parameter.schema.jsonValue]
+            var value: [String: JSONValue] = [
+                "name": .string(parameter.name), "in": "query", "required": .bool(parameter.required),
+                "schema": parameter.schema.jsonValue,
+            ]
             if let description = parameter.description { value["description"] = .string(description) }
             return .object(value)
         }
@@ -80,8 +85,9 @@ struct OpenAPIDocument: Sendable {
         if let body = contract.body {
             var schema = reflector.schema(for: body.type, .request)
             if let variant = contract.bodyVariant {
-                schema = reflector.variant(of: schema, named: variant.name, requiring: variant.requiring, omitting: variant.omitting,
-                                           anyOf: contract.bodyAnyOf, oneOf: contract.bodyOneOf)
+                schema = reflector.variant(
+                    of: schema, named: variant.name, requiring: variant.requiring, omitting: variant.omitting,
+                    anyOf: contract.bodyAnyOf, oneOf: contract.bodyOneOf)
             }
             operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema.jsonValue]]]
         }
@@ -93,7 +99,9 @@ struct OpenAPIDocument: Sendable {
             let schema = reflector.schema(for: type.type, .response)
             for status in [status] + contract.alsoFor {
                 schemas[status.code] = schema
-                responses[String(status.code)] = ["description": .string(status.reasonPhrase), "content": ["application/json": ["schema": schema.jsonValue]]]
+                responses[String(status.code)] = [
+                    "description": .string(status.reasonPhrase), "content": ["application/json": ["schema": schema.jsonValue]],
+                ]
             }
         case .noContent:
             responses["204"] = ["description": "Done; no content"]
@@ -130,7 +138,8 @@ struct OpenAPIDocument: Sendable {
         case .permission(let permission):
             operation["security"] = [["bearer": []]]
             operation["x-required-permission"] = .string(permission.rawValue)
-            operation["description"] = .string(((contract.description.map { $0 + "\n\n" }) ?? "") + "Requires the permission `\(permission.rawValue)`.")
+            operation["description"] = .string(
+                ((contract.description.map { $0 + "\n\n" }) ?? "") + "Requires the permission `\(permission.rawValue)`.")
         }
         return (.object(operation), schemas)
     }

@@ -32,7 +32,7 @@ struct ResponseContractMiddleware: RouterMiddleware {
             return violation("\(route) answered \(status), which its contract does not declare", request, context)
         }
         guard response.headers[.contentType]?.hasPrefix("application/json") == true,
-              let schema = document.responseSchemas[route]?[status] ?? (status >= 400 ? .reference("Error") : nil)
+            let schema = document.responseSchemas[route]?[status] ?? (status >= 400 ? .reference("Error") : nil)
         else { return response }
         let collector = BodyCollector()
         try await response.body.write(collector)

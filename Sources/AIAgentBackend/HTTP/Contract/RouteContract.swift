@@ -33,10 +33,12 @@ struct RouteContract: Sendable {
         case media(String, description: String)
     }
 
-    init(_ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
-         body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
-         returns: (any Decodable.Type)? = nil, status: HTTPResponse.Status = .ok,
-         alsoFor: [HTTPResponse.Status] = [], errors: [HTTPResponse.Status] = []) {
+    init(
+        _ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
+        body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
+        returns: (any Decodable.Type)? = nil, status: HTTPResponse.Status = .ok,
+        alsoFor: [HTTPResponse.Status] = [], errors: [HTTPResponse.Status] = []
+    ) {
         self.alsoFor = alsoFor
         self.bodyVariant = variant.map { ($0, requiring, omitting) }
         self.summary = summary
@@ -48,9 +50,11 @@ struct RouteContract: Sendable {
         self.errors = errors
     }
 
-    init(_ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
-         body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
-         success: Success, errors: [HTTPResponse.Status] = []) {
+    init(
+        _ summary: String, description: String? = nil, query: [QueryParameter] = [], path: [String: JSONSchema] = [:],
+        body: (any Decodable.Type)? = nil, as variant: String? = nil, requiring: [String] = [], omitting: [String] = [],
+        success: Success, errors: [HTTPResponse.Status] = []
+    ) {
         self.bodyVariant = variant.map { ($0, requiring, omitting) }
         self.summary = summary
         self.description = description
@@ -173,7 +177,9 @@ extension QueryParameter {
             guard value == "true" || value == "false" else { return "must be true or false" }
         default:
             if schema.format == "uuid", UUID(uuidString: value) == nil { return "must be a UUID" }
-            if schema.format == "date-time", ISO8601Timestamp.parse(value) == nil { return "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z" }
+            if schema.format == "date-time", ISO8601Timestamp.parse(value) == nil {
+                return "must be an ISO 8601 timestamp such as 2026-01-31T00:00:00Z"
+            }
             if let maximum = schema.maxLength, value.count > maximum { return "must be at most \(maximum) characters" }
         }
         return nil
@@ -198,7 +204,7 @@ enum ISO8601Timestamp {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
         guard let date = calendar.date(from: components),
-              calendar.component(.day, from: date) == day  // 31 February does not roll over
+            calendar.component(.day, from: date) == day  // 31 February does not roll over
         else { return nil }
         let fraction = match.7.flatMap { Double("0" + $0) } ?? 0
         return date.addingTimeInterval(fraction - Double(offset))

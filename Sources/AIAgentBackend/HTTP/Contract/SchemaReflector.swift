@@ -69,8 +69,10 @@ final class SchemaReflector {
 
     /// A copy of the component `schema` refers to, registered as `name`: `requiring` fields
     /// present and not null, `omitting` fields gone.
-    func variant(of schema: JSONSchema, named name: String, requiring: [String], omitting: [String],
-                 anyOf: [JSONSchema]? = nil, oneOf: [JSONSchema]? = nil) -> JSONSchema {
+    func variant(
+        of schema: JSONSchema, named name: String, requiring: [String], omitting: [String],
+        anyOf: [JSONSchema]? = nil, oneOf: [JSONSchema]? = nil
+    ) -> JSONSchema {
         guard let ref = schema.ref, var copy = components[String(ref.dropFirst("#/components/schemas/".count))] else { return schema }
         var properties = copy.properties ?? [:]
         for field in omitting { properties[field] = nil }
@@ -121,24 +123,25 @@ final class SchemaReflector {
 
     /// A value of `type` to hand back to the decoding type, which needs one to go on.
     static func placeholder<T: Decodable>(_ type: T.Type) throws -> T {
-        let value: Any? = switch type {
-        case is String.Type: ""
-        case is Bool.Type: false
-        case is Int.Type: 0
-        case is Int64.Type: Int64(0)
-        case is Int32.Type: Int32(0)
-        case is Int16.Type: Int16(0)
-        case is Int8.Type: Int8(0)
-        case is UInt.Type: UInt(0)
-        case is UInt64.Type: UInt64(0)
-        case is UInt32.Type: UInt32(0)
-        case is Double.Type: 0.0
-        case is Float.Type: Float(0)
-        case is UUID.Type: UUID()
-        case is Date.Type: Date()
-        case is URL.Type: URL(string: "https://example.com")!
-        default: nil
-        }
+        let value: Any? =
+            switch type {
+            case is String.Type: ""
+            case is Bool.Type: false
+            case is Int.Type: 0
+            case is Int64.Type: Int64(0)
+            case is Int32.Type: Int32(0)
+            case is Int16.Type: Int16(0)
+            case is Int8.Type: Int8(0)
+            case is UInt.Type: UInt(0)
+            case is UInt64.Type: UInt64(0)
+            case is UInt32.Type: UInt32(0)
+            case is Double.Type: 0.0
+            case is Float.Type: Float(0)
+            case is UUID.Type: UUID()
+            case is Date.Type: Date()
+            case is URL.Type: URL(string: "https://example.com")!
+            default: nil
+            }
         if let value { return value as! T }
         if let empty = (type as? any EmptyValue.Type)?.emptyValue { return empty as! T }
         if let enumeration = type as? any (CaseIterable & RawRepresentable).Type, let first = firstCase(enumeration) { return first as! T }

@@ -25,11 +25,12 @@ struct SchemaValidator {
             return "\(path): \(Self.typeName(value)) is not \(types.joined(separator: " or "))"
         }
         if let allowed = schema.enumValues {
-            let text: String? = switch value {
-            case .string(let string): string
-            case .null: nil
-            default: "\(value.jsonString)"
-            }
+            let text: String? =
+                switch value {
+                case .string(let string): string
+                case .null: nil
+                default: "\(value.jsonString)"
+                }
             guard allowed.contains(text) else { return "\(path): \(value.jsonString) is not one of \(allowed.map { $0 ?? "null" })" }
         }
         switch value {

@@ -72,8 +72,10 @@ struct SecuredRoutes {
         on("", .delete, requirement, contract, handler)
     }
 
-    private func on(_ path: String, _ method: HTTPRequest.Method, _ requirement: Access, _ contract: RouteContract,
-                    _ handler: @escaping Handler<some ResponseGenerator>) {
+    private func on(
+        _ path: String, _ method: HTTPRequest.Method, _ requirement: Access, _ contract: RouteContract,
+        _ handler: @escaping Handler<some ResponseGenerator>
+    ) {
         catalog.add(RouteDeclaration(method: method, path: Self.join(basePath, path), access: requirement, contract: contract))
         let access = self.access
         group.on(RouterPath(path), method: method) { request, context in

@@ -125,7 +125,7 @@ public final class FailoverCache: Cache {
                 // Also while healthy: an idle service must not report Redis up when it is gone.
                 do {
                     try await redis.ping()
-                } catch where Self.isOutage(error) {
+                } catch  where Self.isOutage(error) {
                     failOver(after: error, recording: nil)
                 } catch {}
             } else {

@@ -106,8 +106,9 @@ final class InvalidationBus: Service, Sendable {
                 for try await message in subscription { receive(message) }
             } catch {
                 if !outage, !Task.isCancelled {
-                    logger.warning("invalidations not received from Redis; caches fall back on their TTLs",
-                                   metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "invalidations not received from Redis; caches fall back on their TTLs",
+                        metadata: ["error": "\(error)"])
                 }
                 outage = true
             }

@@ -68,7 +68,9 @@ final class EgressClient: Service, Sendable {
             }
             redirects += 1
             guard redirects <= maxRedirects else { throw EgressRefusal("more than \(maxRedirects) redirects") }
-            guard let next = URL(string: location, relativeTo: url)?.absoluteURL else { throw EgressRefusal("invalid redirect location '\(location)'") }
+            guard let next = URL(string: location, relativeTo: url)?.absoluteURL else {
+                throw EgressRefusal("invalid redirect location '\(location)'")
+            }
             // As browsers do: 303, and 301/302 after a POST, continue as a GET without the body.
             if response.status.code == 303 || (response.status.code != 307 && response.status.code != 308 && request.method == .POST) {
                 request.method = .GET
@@ -86,7 +88,8 @@ final class EgressClient: Service, Sendable {
 
     /// Only absolute http(s) URLs whose host the policy accepts.
     private func checkedURL(_ text: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host,
+            !host.isEmpty
         else { throw EgressRefusal("'\(text)' is not an absolute http(s) URL") }
         try policy.checkHost(host)
         return url

@@ -66,7 +66,8 @@ struct EgressPolicy: Sendable {
         let host = Self.normalizedHost(host)
         if names.contains(host) { return }
         if let address = IPAddress(host), isListed(address) { return }
-        throw EgressRefusal("the host '\(host)' is not allowed (\(settingName): \((names.sorted() + ranges.map(\.description)).joined(separator: ", ")))")
+        throw EgressRefusal(
+            "the host '\(host)' is not allowed (\(settingName): \((names.sorted() + ranges.map(\.description)).joined(separator: ", ")))")
     }
 
     /// When a connection is made, on the address connected to.
@@ -76,9 +77,11 @@ struct EgressPolicy: Sendable {
         let forms = [address] + (address.embeddedIPv4.map { [$0] } ?? [])
         if forms.contains(where: isListed) { return }
         for form in forms {
-            let reason = Self.internalRanges.first { $0.range.contains(form) }?.reason ?? (ownAddresses.contains(form) ? "an address of this host" : nil)
+            let reason =
+                Self.internalRanges.first { $0.range.contains(form) }?.reason ?? (ownAddresses.contains(form) ? "an address of this host" : nil)
             if let reason {
-                throw EgressRefusal("the address \(address) is not allowed (\(reason)); only listing it or a range holding it in \(settingName) opens it")
+                throw EgressRefusal(
+                    "the address \(address) is not allowed (\(reason)); only listing it or a range holding it in \(settingName) opens it")
             }
         }
     }

@@ -41,7 +41,7 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// IPv6 address, which reaches the same host as the IPv4 address itself.
     var embeddedIPv4: IPAddress? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }),
-              (bytes[10] == 0xff && bytes[11] == 0xff) || (bytes[10] == 0 && bytes[11] == 0)
+            (bytes[10] == 0xff && bytes[11] == 0xff) || (bytes[10] == 0 && bytes[11] == 0)
         else { return nil }
         return IPAddress(bytes: Array(bytes[12...]))
     }

@@ -72,7 +72,8 @@ enum Redaction {
             return "(\(body.readableBytes) bytes, not JSON)"
         }
         let masked = mask(object, key: nil)
-        guard let data = try? JSONSerialization.data(withJSONObject: masked, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else { return nil }
+        guard let data = try? JSONSerialization.data(withJSONObject: masked, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return nil }
         let text = String(decoding: data, as: UTF8.self)
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }

@@ -26,7 +26,7 @@ struct SecretBox: Sendable {
 
     func open(_ sealed: String) throws(APIError) -> String {
         guard sealed.hasPrefix(Self.prefix), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))),
-              let box = try? AES.GCM.SealedBox(combined: data), let plain = try? AES.GCM.open(box, using: key)
+            let box = try? AES.GCM.SealedBox(combined: data), let plain = try? AES.GCM.open(box, using: key)
         else { throw Self.decryptionFailed }
         return String(decoding: plain, as: UTF8.self)
     }

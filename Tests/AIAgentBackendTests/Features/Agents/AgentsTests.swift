@@ -14,13 +14,17 @@ import Testing
                 try await withServices(settings) { _, client in
                     let token = try await client.login().accessToken
                     let model = try await client.createModel(fake, kind: kind, token: token)
-                    let agent = try await client.createAgent(modelID: model, tools: ["http_request", "current_time"], systemPrompt: "You check the weather.", token: token)
+                    let agent = try await client.createAgent(
+                        modelID: model, tools: ["http_request", "current_time"], systemPrompt: "You check the weather.", token: token)
                     target.enqueue(.json(["city": "Paris", "temperature": 21]))
                     let url = "http://127.0.0.1:\(target.port)/weather?city=Paris"
-                    fake.enqueue(ToolWire.callTool(kind, id: "call_1", name: "http_request", arguments: ["method": "GET", "url": .string(url)]),
-                                 ToolWire.answer(kind, ["It is ", "21°C in Paris."]))
+                    fake.enqueue(
+                        ToolWire.callTool(kind, id: "call_1", name: "http_request", arguments: ["method": "GET", "url": .string(url)]),
+                        ToolWire.answer(kind, ["It is ", "21°C in Paris."]))
 
-                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "Weather in Paris?"])) {
+                    let run = try await client.call(
+                        .post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "Weather in Paris?"])
+                    ) {
                         #expect($0.status == .ok, "\(String(buffer: $0.body))")
                         return try $0.json()
                     }
@@ -60,10 +64,15 @@ import Testing
             try await FakeLLMProvider.with { target in
                 try await withServices(settings) { _, client in
                     let token = try await client.login().accessToken
-                    let agent = try await client.createAgent(modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
-                    fake.enqueue(ToolWire.callTool(.openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.0.0.1:\(target.port)/secret")]),
-                                 ToolWire.answer(.openai, ["I may not call that host."]))
-                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) { try $0.json() }
+                    let agent = try await client.createAgent(
+                        modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
+                    fake.enqueue(
+                        ToolWire.callTool(
+                            .openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.0.0.1:\(target.port)/secret")]),
+                        ToolWire.answer(.openai, ["I may not call that host."]))
+                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) {
+                        try $0.json()
+                    }
                     let tool = try #require(run["steps"]?.array?[1])
                     #expect(tool["is_error"] == .bool(true))
                     #expect(tool["result"]?.string?.contains("not allowed") == true)
@@ -79,11 +88,14 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { _, client in
                 let token = try await client.login().accessToken
-                let agent = try await client.createAgent(modelID: try await client.createModel(fake, token: token), tools: ["current_time"], maxSteps: 2, token: token)
+                let agent = try await client.createAgent(
+                    modelID: try await client.createModel(fake, token: token), tools: ["current_time"], maxSteps: 2, token: token)
                 for index in 1...3 {
                     fake.enqueue(ToolWire.callTool(.openai, id: "c\(index)", name: "current_time", arguments: ["timezone": "Europe/Paris"]))
                 }
-                let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "loop"])) { try $0.json() }
+                let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "loop"])) {
+                    try $0.json()
+                }
                 #expect(run["status"]?.string == "max_steps")
                 #expect(run["steps"]?.array?.map { $0["kind"]?.string } == ["model", "tool", "model", "tool"])
                 #expect(run["steps"]?.array?[1]["result"]?.string?.contains("Europe/Paris") == true)
@@ -99,9 +111,12 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { _, client in
                 let token = try await client.login().accessToken
-                let agent = try await client.createAgent(modelID: try await client.createModel(fake, token: token), tools: ["current_time"], token: token)
+                let agent = try await client.createAgent(
+                    modelID: try await client.createModel(fake, token: token), tools: ["current_time"], token: token)
                 fake.enqueue(ToolWire.callTool(.openai, id: "c1", name: "current_time", arguments: [:]), ToolWire.answer(.openai, ["Now", "."]))
-                let events = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "time?", "stream": true])) { response in
+                let events = try await client.call(
+                    .post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "time?", "stream": true])
+                ) { response in
                     #expect(response.headers[.contentType] == "text/event-stream")
                     return SSEParser.parse(String(buffer: response.body))
                 }

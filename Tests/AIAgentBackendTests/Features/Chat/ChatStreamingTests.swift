@@ -12,8 +12,10 @@ import Testing
 @Suite struct ChatStreamingTests {
     /// Posts a message with `stream: true` and hands each event to `onEvent` as it is parsed;
     /// returning false from it stops reading and drops the connection.
-    static func stream(port: Int, session: String, token: String, content: String = "hi",
-                       onEvent: @escaping @Sendable (SSEEvent) -> Bool) async throws {
+    static func stream(
+        port: Int, session: String, token: String, content: String = "hi",
+        onEvent: @escaping @Sendable (SSEEvent) -> Bool
+    ) async throws {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/chat/sessions/\(session)/messages")
         request.method = .POST
         request.headers.add(name: "authorization", value: "Bearer \(token)")
@@ -28,7 +30,9 @@ import Testing
         }
     }
 
-    static func setUp(_ kind: ProviderConfiguration.Kind, fake: FakeLLMProvider, client: any TestClientProtocol) async throws -> (token: String, session: String) {
+    static func setUp(_ kind: ProviderConfiguration.Kind, fake: FakeLLMProvider, client: any TestClientProtocol) async throws -> (
+        token: String, session: String
+    ) {
         let token = try await client.login().accessToken
         let model = try await client.createModel(fake, kind: kind, token: token)
         return (token, try await client.createSession(["model_config_id": model], token: token))
@@ -104,7 +108,8 @@ import Testing
             try await withServices(settings, setup: .live) { services, client in
                 let (token, session) = try await Self.setUp(.openai, fake: fake, client: client)
                 let pieces = (1...50).map { "piece \($0) " }
-                fake.enqueue(.sse(OpenAIWire.text(pieces).flatMap { [$0, .pause(.milliseconds(100))] } + [OpenAIWire.finish("stop"), OpenAIWire.done]))
+                fake.enqueue(
+                    .sse(OpenAIWire.text(pieces).flatMap { [$0, .pause(.milliseconds(100))] } + [OpenAIWire.finish("stop"), OpenAIWire.done]))
                 try await Self.stream(port: try #require(client.port), session: session, token: token) { event in
                     event.name != "delta"  // leave at the first piece
                 }

@@ -18,9 +18,11 @@ import Testing
                 let bob = try await client.login("bob", "user-password-1").accessToken
                 let session = try await client.createSession(["model_config_id": model], token: alice)
                 let base = "/api/v1/chat/sessions/\(session)"
-                for (method, uri, body) in [(HTTPRequest.Method.get, base, nil), (.put, base, jsonText(["title": "mine"])),
-                                            (.post, base + "/messages", jsonText(["content": "hi"])), (.post, base + "/regenerate", "{}"),
-                                            (.get, base + "/export", nil), (.delete, base, nil)] as [(HTTPRequest.Method, String, String?)] {
+                for (method, uri, body) in [
+                    (HTTPRequest.Method.get, base, nil), (.put, base, jsonText(["title": "mine"])),
+                    (.post, base + "/messages", jsonText(["content": "hi"])), (.post, base + "/regenerate", "{}"),
+                    (.get, base + "/export", nil), (.delete, base, nil),
+                ] as [(HTTPRequest.Method, String, String?)] {
                     try await client.call(method, uri, token: bob, json: body) { #expect($0.status == .notFound, "\(method) \(uri)") }
                 }
                 let bobs = try await client.call(.get, "/api/v1/chat/sessions", token: bob) { try $0.json()["total"] }
@@ -38,7 +40,8 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { services, client in
                 let token = try await client.login().accessToken
-                let model = try await client.createModel(fake, kind: kind, extra: ["input_price_per_million": 1.0, "output_price_per_million": 2.0], token: token)
+                let model = try await client.createModel(
+                    fake, kind: kind, extra: ["input_price_per_million": 1.0, "output_price_per_million": 2.0], token: token)
                 let session = try await client.createSession(["model_config_id": model], token: token)
                 let base = "/api/v1/chat/sessions/\(session)"
 
@@ -55,7 +58,9 @@ import Testing
                 #expect(abs(cost - (12 * 1.0 + 5 * 2.0) / 1_000_000) < 1e-12)
 
                 fake.enqueue(ToolWire.answer(kind, ["Fine."]))
-                try await client.call(.post, base + "/messages", token: token, json: jsonText(["content": "How are you?"])) { #expect($0.status == .ok) }
+                try await client.call(.post, base + "/messages", token: token, json: jsonText(["content": "How are you?"])) {
+                    #expect($0.status == .ok)
+                }
                 let history = try #require(fake.requests.last?.json["messages"]?.jsonString)
                 #expect(history.contains("Hello model") && history.contains("Hi there!") && history.contains("How are you?"))
 
@@ -66,7 +71,10 @@ import Testing
 
                 let detail = try await client.call(.get, base, token: token) { try $0.json() }
                 #expect(detail["title"]?.string == "Hello model")
-                #expect(detail["messages"]?.array?.map { $0["content"]?.string ?? "" } == ["Hello model\nsecond line", "Hi there!", "How are you?", "Great, thanks."])
+                #expect(
+                    detail["messages"]?.array?.map { $0["content"]?.string ?? "" } == [
+                        "Hello model\nsecond line", "Hi there!", "How are you?", "Great, thanks.",
+                    ])
 
                 try await client.call(.get, base + "/export?format=markdown", token: token) { response in
                     #expect(response.headers[.contentType] == "text/markdown; charset=utf-8")
@@ -97,8 +105,9 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { _, client in
                 let token = try await client.login().accessToken
-                let priced = try await client.createModel(fake, name: "priced", extra: ["input_price_per_million": 1.0, "output_price_per_million": 2.0],
-                                                          token: token)
+                let priced = try await client.createModel(
+                    fake, name: "priced", extra: ["input_price_per_million": 1.0, "output_price_per_million": 2.0],
+                    token: token)
                 let free = try await client.createModel(fake, name: "free", token: token)
                 for model in [priced, priced, free] {
                     let session = try await client.createSession(["model_config_id": model], token: token)
@@ -155,7 +164,9 @@ import Testing
                 }
                 fake.enqueue(ToolWire.answer(.openai, ["one"]))
                 try await send(.ok)
-                try await client.call(.put, "/api/v1/models/\(model)", token: token, json: jsonText(["is_active": false])) { #expect($0.status == .ok) }
+                try await client.call(.put, "/api/v1/models/\(model)", token: token, json: jsonText(["is_active": false])) {
+                    #expect($0.status == .ok)
+                }
                 try await send(.conflict)
                 try await client.call(.put, "/api/v1/models/\(model)", token: token, json: jsonText(["is_active": true, "model": "renamed-model"])) {
                     #expect($0.status == .ok)
@@ -178,8 +189,13 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { _, client in
                 let token = try await client.login().accessToken
-                try await client.call(.post, "/api/v1/models", token: token, json: jsonText(["name": "tiny", "provider": "openai_compatible",
-                                                                                          "model": "m", "context_tokens": 10])) { response in
+                try await client.call(
+                    .post, "/api/v1/models", token: token,
+                    json: jsonText([
+                        "name": "tiny", "provider": "openai_compatible",
+                        "model": "m", "context_tokens": 10,
+                    ])
+                ) { response in
                     #expect(response.status == .unprocessableContent)
                     let error = try response.errorBody().error
                     #expect(error.details?["field"] == "context_tokens")
@@ -220,7 +236,8 @@ import Testing
                 let token = try await client.login().accessToken
                 let session = try await client.createSession(["model_config_id": try await client.createModel(fake, token: token)], token: token)
                 fake.enqueue(Wire.failure(.openai, status: 401, message: "Incorrect API key provided"))
-                try await client.call(.post, "/api/v1/chat/sessions/\(session)/messages", token: token, json: jsonText(["content": "hi"])) { response in
+                try await client.call(.post, "/api/v1/chat/sessions/\(session)/messages", token: token, json: jsonText(["content": "hi"])) {
+                    response in
                     #expect(response.status == .badGateway)
                     let error = try response.errorBody().error
                     #expect(error.code == "llm_error" && error.message.contains("Incorrect API key provided"))

@@ -16,7 +16,8 @@ import Testing
                 return try response.json()["id"]?.string ?? ""
             }
             for index in 1...3 {
-                let body = #"{"username":"qa.\#(index)","password":"password-\#(index)x","email":"qa\#(index)@example.com","department_id":"\#(departmentID)"}"#
+                let body =
+                    #"{"username":"qa.\#(index)","password":"password-\#(index)x","email":"qa\#(index)@example.com","department_id":"\#(departmentID)"}"#
                 try await client.call(.post, "/api/v1/users", token: admin, json: body) { #expect($0.status == .created) }
             }
             try await client.call(.post, "/api/v1/users", token: admin, json: #"{"username":"qa.1","password":"password-1x"}"#) {
@@ -103,8 +104,12 @@ import Testing
                 return nil
             }
             let auditMenu = try #require(find(menus, permission: "audit:read"))
-            try await client.call(.put, "/api/v1/roles/\(roleID)/menus", token: admin, json: #"{"menu_ids":["\#(auditMenu)"]}"#) { #expect($0.status == .ok) }
-            try await client.call(.put, "/api/v1/users/\(userID)/roles", token: admin, json: #"{"role_ids":["\#(roleID)"]}"#) { #expect($0.status == .ok) }
+            try await client.call(.put, "/api/v1/roles/\(roleID)/menus", token: admin, json: #"{"menu_ids":["\#(auditMenu)"]}"#) {
+                #expect($0.status == .ok)
+            }
+            try await client.call(.put, "/api/v1/users/\(userID)/roles", token: admin, json: #"{"role_ids":["\#(roleID)"]}"#) {
+                #expect($0.status == .ok)
+            }
             try await client.call(.get, "/api/v1/audit-logs", token: token) { #expect($0.status == .ok, "the grant applies without a new login") }
 
             try await client.call(.delete, "/api/v1/roles/\(roleID)", token: admin) { #expect($0.status == .conflict, "the role is still assigned") }
@@ -120,7 +125,10 @@ import Testing
             let parent = try await client.call(.post, "/api/v1/menus", token: admin, json: #"{"type":"catalog","name":"Reports 2"}"#) {
                 try $0.json()["id"]?.string ?? ""
             }
-            let child = try await client.call(.post, "/api/v1/menus", token: admin, json: #"{"type":"button","name":"Export","parent_id":"\#(parent)","permission":"report:export"}"#) { response in
+            let child = try await client.call(
+                .post, "/api/v1/menus", token: admin,
+                json: #"{"type":"button","name":"Export","parent_id":"\#(parent)","permission":"report:export"}"#
+            ) { response in
                 #expect(response.status == .created)
                 return try response.json()["id"]?.string ?? ""
             }
@@ -131,7 +139,9 @@ import Testing
             try await client.call(.delete, "/api/v1/menus/\(child)", token: admin) { #expect($0.status == .noContent) }
             try await client.call(.delete, "/api/v1/menus/\(parent)", token: admin) { #expect($0.status == .noContent) }
 
-            let root = try await client.call(.post, "/api/v1/departments", token: admin, json: #"{"name":"R&D"}"#) { try $0.json()["id"]?.string ?? "" }
+            let root = try await client.call(.post, "/api/v1/departments", token: admin, json: #"{"name":"R&D"}"#) {
+                try $0.json()["id"]?.string ?? ""
+            }
             _ = try await client.call(.post, "/api/v1/departments", token: admin, json: #"{"name":"Platform","parent_id":"\#(root)"}"#) {
                 #expect($0.status == .created)
             }

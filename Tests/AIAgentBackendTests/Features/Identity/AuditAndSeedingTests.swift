@@ -11,8 +11,10 @@ import Testing
         settings.trustedProxies = ["10.0.0.0/8"]
         try await withApp(settings) { client in
             let admin = try await client.login().accessToken
-            try await client.call(.post, "/api/v1/users", token: admin, json: #"{"username":"audited","password":"very-secret-pw","nickname":"A"}"#,
-                                  headers: [.userAgent: "audit-test/1.0"]) { #expect($0.status == .created) }
+            try await client.call(
+                .post, "/api/v1/users", token: admin, json: #"{"username":"audited","password":"very-secret-pw","nickname":"A"}"#,
+                headers: [.userAgent: "audit-test/1.0"]
+            ) { #expect($0.status == .created) }
             try await client.call(.post, "/api/v1/users", token: admin, json: #"{"username":"audited","password":"very-secret-pw"}"#) {
                 #expect($0.status == .conflict)
             }
@@ -61,7 +63,9 @@ import Testing
                 for _ in 0..<3 {
                     group.addTask {
                         try await withDatabase(settings) { replica in
-                            try await IdentitySeeder(database: replica, hasher: hasher, adminPassword: "seeded-password", logger: TestDatabases.logger).seedIfEmpty()
+                            try await IdentitySeeder(
+                                database: replica, hasher: hasher, adminPassword: "seeded-password", logger: TestDatabases.logger
+                            ).seedIfEmpty()
                         }
                     }
                 }
@@ -86,7 +90,9 @@ import Testing
             let token = try await client.login("vera", "user-password-1").accessToken
             try await client.call(.get, "/api/v1/users", token: token) { #expect($0.status == .ok) }
             try await client.call(.get, "/api/v1/system/settings", token: token) { #expect($0.status == .ok) }
-            try await client.call(.post, "/api/v1/users", token: token, json: #"{"username":"x.y.z","password":"password-1x"}"#) { #expect($0.status == .forbidden) }
+            try await client.call(.post, "/api/v1/users", token: token, json: #"{"username":"x.y.z","password":"password-1x"}"#) {
+                #expect($0.status == .forbidden)
+            }
             try await client.call(.put, "/api/v1/system/settings/a", token: token, json: #"{"value":"1"}"#) { #expect($0.status == .forbidden) }
         }
     }

@@ -25,7 +25,8 @@ import TestSupport
             }
 
             // Rotation: the old refresh token works once.
-            let rotated = try await client.call(.post, "/api/v1/auth/refresh", token: nil, json: #"{"refresh_token":"\#(pair.refreshToken)"}"#) { response in
+            let rotated = try await client.call(.post, "/api/v1/auth/refresh", token: nil, json: #"{"refresh_token":"\#(pair.refreshToken)"}"#) {
+                response in
                 #expect(response.status == .ok)
                 return try JSONDecoder().decode(TokenPair.self, from: Data(buffer: response.body))
             }
@@ -109,7 +110,8 @@ import TestSupport
 
             var messages = Set<String>()
             for (username, password) in [("admin", "wrong-password"), ("nobody", "whatever-pass"), ("disabled.user", "user-password-1")] {
-                try await client.execute(uri: "/api/v1/auth/login", method: .post, body: jsonBody(["username": username, "password": password])) { response in
+                try await client.execute(uri: "/api/v1/auth/login", method: .post, body: jsonBody(["username": username, "password": password])) {
+                    response in
                     #expect(response.status == .unauthorized)
                     messages.insert(try response.errorBody().error.message)
                 }
@@ -121,7 +123,9 @@ import TestSupport
                     #expect($0.status == .unauthorized)
                 }
             }
-            try await client.execute(uri: "/api/v1/auth/login", method: .post, body: jsonBody(["username": "admin", "password": TestDatabases.adminPassword])) { response in
+            try await client.execute(
+                uri: "/api/v1/auth/login", method: .post, body: jsonBody(["username": "admin", "password": TestDatabases.adminPassword])
+            ) { response in
                 #expect(response.status == .tooManyRequests, "even the right password waits out the window")
                 #expect(response.headers[.retryAfter] == "900")
             }
@@ -169,13 +173,18 @@ import TestSupport
                 #expect(names.contains("API testing"))
                 #expect(!names.contains("System"), "a tester sees no system administration")
             }
-            try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"wrong","new_password":"new-password-2"}"#) {
+            try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"wrong","new_password":"new-password-2"}"#)
+            {
                 #expect($0.status == .unprocessableContent)
             }
-            try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"short"}"#) {
+            try await client.call(
+                .post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"short"}"#
+            ) {
                 #expect($0.status == .unprocessableContent)
             }
-            let renewed = try await client.call(.post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"new-password-2"}"#) { response in
+            let renewed = try await client.call(
+                .post, "/api/v1/auth/me/password", token: token, json: #"{"old_password":"user-password-1","new_password":"new-password-2"}"#
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.cacheControl] == "no-store")
                 return try response.json(TokenPair.self)

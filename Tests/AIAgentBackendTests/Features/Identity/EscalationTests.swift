@@ -7,9 +7,12 @@ import Testing
 /// Delegated administrators cannot reach beyond their own permissions.
 @Suite struct EscalationTests {
     /// A role granting `permissions`, assigned to a new user `username`; returns the user's token, id and role id.
-    static func delegate(_ permissions: [String], to username: String, admin: String, client: some TestClientProtocol) async throws -> (token: String, id: String, role: String) {
+    static func delegate(_ permissions: [String], to username: String, admin: String, client: some TestClientProtocol) async throws -> (
+        token: String, id: String, role: String
+    ) {
         let menus = try await menuIDs(client, admin)
-        let role = try await client.call(.post, "/api/v1/roles", token: admin, json: #"{"code":"\#(username)-role","name":"\#(username)"}"#) { response in
+        let role = try await client.call(.post, "/api/v1/roles", token: admin, json: #"{"code":"\#(username)-role","name":"\#(username)"}"#) {
+            response in
             #expect(response.status == .created)
             return try response.json()["id"]?.string ?? ""
         }
@@ -33,9 +36,10 @@ import Testing
 
     static func roleIDs(_ client: some TestClientProtocol, _ token: String) async throws -> [String: String] {
         let page = try await client.call(.get, "/api/v1/roles?page_size=100", token: token) { try $0.json() }
-        return Dictionary(uniqueKeysWithValues: (page["items"]?.array ?? []).compactMap { item in
-            item["code"]?.string.flatMap { code in item["id"]?.string.map { (code, $0) } }
-        })
+        return Dictionary(
+            uniqueKeysWithValues: (page["items"]?.array ?? []).compactMap { item in
+                item["code"]?.string.flatMap { code in item["id"]?.string.map { (code, $0) } }
+            })
     }
 
     @Test(arguments: DatabaseKind.allCases)
@@ -45,9 +49,12 @@ import Testing
             let admin = try await client.login().accessToken
             let adminID = try await client.call(.get, "/api/v1/auth/me", token: admin) { try $0.json()[path: "user", "id"]?.string ?? "" }
             let roles = try await Self.roleIDs(client, admin)
-            let manager = try await Self.delegate(["user:read", "user:create", "user:update", "user:delete"], to: "manager", admin: admin, client: client)
-            func expect(_ method: HTTPRequest.Method, _ uri: String, _ json: String?, _ comment: Comment,
-                        _ status: HTTPResponse.Status = .forbidden, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let manager = try await Self.delegate(
+                ["user:read", "user:create", "user:update", "user:delete"], to: "manager", admin: admin, client: client)
+            func expect(
+                _ method: HTTPRequest.Method, _ uri: String, _ json: String?, _ comment: Comment,
+                _ status: HTTPResponse.Status = .forbidden, sourceLocation: SourceLocation = #_sourceLocation
+            ) async throws {
                 try await client.call(method, uri, token: manager.token, json: json) { response in
                     #expect(response.status == status, "\(comment): \(String(buffer: response.body))", sourceLocation: sourceLocation)
                 }
@@ -55,9 +62,12 @@ import Testing
             try await expect(.put, "/api/v1/users/\(manager.id)", #"{"is_superuser":true}"#, "making oneself superuser")
             try await expect(.put, "/api/v1/users/\(manager.id)/roles", #"{"role_ids":["\#(roles["admin"]!)"]}"#, "taking the admin role")
             try await expect(.put, "/api/v1/users/\(manager.id)", #"{"role_ids":["\#(roles["admin"]!)"]}"#, "taking the admin role by update")
-            try await expect(.put, "/api/v1/users/\(manager.id)/roles", #"{"role_ids":["\#(roles["viewer"]!)"]}"#, "a role with permissions one lacks")
+            try await expect(
+                .put, "/api/v1/users/\(manager.id)/roles", #"{"role_ids":["\#(roles["viewer"]!)"]}"#, "a role with permissions one lacks")
             try await expect(.post, "/api/v1/users", #"{"username":"root2","password":"password-1x","is_superuser":true}"#, "creating a superuser")
-            try await expect(.post, "/api/v1/users", #"{"username":"admin2","password":"password-1x","role_ids":["\#(roles["admin"]!)"]}"#, "creating an administrator")
+            try await expect(
+                .post, "/api/v1/users", #"{"username":"admin2","password":"password-1x","role_ids":["\#(roles["admin"]!)"]}"#,
+                "creating an administrator")
             try await expect(.post, "/api/v1/users/\(adminID)/reset-password", #"{"password":"taken-over-1"}"#, "resetting a superuser's password")
             try await expect(.put, "/api/v1/users/\(adminID)", #"{"email":"me@evil.example"}"#, "editing a superuser")
             try await expect(.post, "/api/v1/users/\(adminID)/disable", nil, "disabling a superuser")
@@ -66,8 +76,11 @@ import Testing
             _ = try await client.login("admin", TestDatabases.adminPassword)
 
             // Within their own permissions a manager still works.
-            try await expect(.post, "/api/v1/users", #"{"username":"helper","password":"password-1x","role_ids":["\#(manager.role)"]}"#, "a role within one's permissions", .created)
-            try await expect(.post, "/api/v1/users", #"{"username":"plain","password":"password-1x","is_superuser":false}"#, "an ordinary user", .created)
+            try await expect(
+                .post, "/api/v1/users", #"{"username":"helper","password":"password-1x","role_ids":["\#(manager.role)"]}"#,
+                "a role within one's permissions", .created)
+            try await expect(
+                .post, "/api/v1/users", #"{"username":"plain","password":"password-1x","is_superuser":false}"#, "an ordinary user", .created)
             try await client.call(.post, "/api/v1/users/\(manager.id)/reset-password", token: admin, json: #"{"password":"by-the-admin-1"}"#) {
                 #expect($0.status == .noContent, "a superuser manages anyone")
             }
@@ -81,17 +94,22 @@ import Testing
             let admin = try await client.login().accessToken
             let menus = try await Self.menuIDs(client, admin)
             let roles = try await Self.roleIDs(client, admin)
-            let editor = try await Self.delegate(["role:read", "role:update", "menu:read", "menu:update"], to: "editor", admin: admin, client: client)
+            let editor = try await Self.delegate(
+                ["role:read", "role:update", "menu:read", "menu:update"], to: "editor", admin: admin, client: client)
             let own = ["role:read", "role:update", "menu:read", "menu:update"].map { #""\#(menus[$0]!)""# }
-            try await client.call(.put, "/api/v1/roles/\(editor.role)/menus", token: editor.token,
-                                  json: #"{"menu_ids":[\#((own + [#""\#(menus["user:update"]!)""#]).joined(separator: ","))]}"#) { response in
+            try await client.call(
+                .put, "/api/v1/roles/\(editor.role)/menus", token: editor.token,
+                json: #"{"menu_ids":[\#((own + [#""\#(menus["user:update"]!)""#]).joined(separator: ","))]}"#
+            ) { response in
                 #expect(response.status == .forbidden, "granting one's own role a permission one lacks")
                 #expect(String(buffer: response.body).contains("user:update"))
             }
             try await client.call(.put, "/api/v1/roles/\(roles["viewer"]!)/menus", token: editor.token, json: #"{"menu_ids":[]}"#) {
                 #expect($0.status == .forbidden, "taking away permissions one lacks")
             }
-            try await client.call(.put, "/api/v1/roles/\(editor.role)/menus", token: editor.token, json: #"{"menu_ids":[\#(own.joined(separator: ","))]}"#) {
+            try await client.call(
+                .put, "/api/v1/roles/\(editor.role)/menus", token: editor.token, json: #"{"menu_ids":[\#(own.joined(separator: ","))]}"#
+            ) {
                 #expect($0.status == .ok, "re-sending the same grants changes nothing")
             }
             try await client.call(.put, "/api/v1/roles/\(roles["admin"]!)", token: editor.token, json: #"{"is_active":false}"#) {

@@ -14,8 +14,10 @@ import TestSupport
             for index in 0..<count {
                 let password = index == count - 1 ? TestDatabases.adminPassword : "wrong-guess-\(index)"
                 group.addTask {
-                    try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                             body: jsonBody(["username": "admin", "password": password])) { $0.status }
+                    try await client.execute(
+                        uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                        body: jsonBody(["username": "admin", "password": password])
+                    ) { $0.status }
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -86,8 +88,10 @@ import TestSupport
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<burst {
                     group.addTask {
-                        try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                                 body: jsonBody(["username": "nobody-\(index)", "password": "some-guess"])) { $0.status }
+                        try await client.execute(
+                            uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                            body: jsonBody(["username": "nobody-\(index)", "password": "some-guess"])
+                        ) { $0.status }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

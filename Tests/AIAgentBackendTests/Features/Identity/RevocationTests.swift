@@ -14,14 +14,18 @@ import TestSupport
         try await client.call(.get, "/api/v1/auth/me", token: token) { $0.status }
     }
 
-    static func expectMe(_ client: any TestClientProtocol, _ token: String, _ expected: HTTPResponse.Status,
-                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectMe(
+        _ client: any TestClientProtocol, _ token: String, _ expected: HTTPResponse.Status,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let status = try await me(client, token)
         #expect(status == expected, "GET /auth/me", sourceLocation: sourceLocation)
     }
 
-    static func expectRefresh(_ client: any TestClientProtocol, _ token: String, _ expected: HTTPResponse.Status,
-                              sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectRefresh(
+        _ client: any TestClientProtocol, _ token: String, _ expected: HTTPResponse.Status,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let status = try await client.call(.post, "/api/v1/auth/refresh", token: nil, json: #"{"refresh_token":"\#(token)"}"#) { $0.status }
         #expect(status == expected, "POST /auth/refresh", sourceLocation: sourceLocation)
     }
@@ -51,8 +55,10 @@ import TestSupport
             _ = try await client.createUser("rita", password: "rita-password-1", roles: ["viewer"], adminToken: admin)
             let laptop = try await client.login("rita", "rita-password-1")
             let phone = try await client.login("rita", "rita-password-1")
-            let renewed = try await client.call(.post, "/api/v1/auth/me/password", token: laptop.accessToken,
-                                                json: #"{"old_password":"rita-password-1","new_password":"rita-password-2"}"#) { response in
+            let renewed = try await client.call(
+                .post, "/api/v1/auth/me/password", token: laptop.accessToken,
+                json: #"{"old_password":"rita-password-1","new_password":"rita-password-2"}"#
+            ) { response in
                 #expect(response.status == .ok)
                 return try response.json(TokenPair.self)
             }

@@ -24,7 +24,8 @@ import Testing
             try await sql.insert(into: "departments").columns("id", "name", "sort_order").values(first, "loop a", 0).run()
             try await sql.insert(into: "departments").columns("id", "parent_id", "name", "sort_order").values(second, first, "loop b", 0).run()
             try await sql.update("departments").set("parent_id", to: second).where("id", .equal, first).run()
-            try await sql.insert(into: "menus").columns("id", "name", "sort_order", "type", "hidden").values(loop, "self loop", 0, "catalog", false).run()
+            try await sql.insert(into: "menus").columns("id", "name", "sort_order", "type", "hidden").values(loop, "self loop", 0, "catalog", false)
+                .run()
             try await sql.update("menus").set("parent_id", to: loop).where("id", .equal, loop).run()
 
             for (path, table) in [("/api/v1/departments", "departments"), ("/api/v1/menus", "menus")] {

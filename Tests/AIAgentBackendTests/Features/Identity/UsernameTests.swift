@@ -42,8 +42,10 @@ import Testing
             _ = try await client.login("\u{FF41}\u{FF44}\u{FF4D}\u{FF49}\u{FF4E}", TestDatabases.adminPassword)
             _ = try await client.login("ZHANG.WEI", "password-1x")
             for lookAlike in ["\u{430}dmin", "adm\u{131}n"] {
-                try await client.execute(uri: "/api/v1/auth/login", method: .post,
-                                         body: jsonBody(["username": lookAlike, "password": TestDatabases.adminPassword])) { response in
+                try await client.execute(
+                    uri: "/api/v1/auth/login", method: .post,
+                    body: jsonBody(["username": lookAlike, "password": TestDatabases.adminPassword])
+                ) { response in
                     #expect(response.status == .unauthorized, "'\(lookAlike)' is not admin")
                 }
             }

@@ -82,7 +82,9 @@ import Testing
                     #expect(error.message.contains("ENCRYPTION_KEY/SECRET_KEY changed"))
                 }
                 // Re-entering the key repairs the configuration.
-                try await client.call(.put, "/api/v1/models/\(id)", token: token, json: jsonText(["api_key": Self.secretKey, "base_url": fake.baseURL])) {
+                try await client.call(
+                    .put, "/api/v1/models/\(id)", token: token, json: jsonText(["api_key": Self.secretKey, "base_url": fake.baseURL])
+                ) {
                     #expect($0.status == .ok)
                 }
                 fake.enqueue(Wire.completion(.openai, text: "pong"))
@@ -98,7 +100,8 @@ import Testing
         try await FakeLLMProvider.with { fake in
             try await withServices(settings) { services, client in
                 let token = try await client.login().accessToken
-                let id = try await client.createModel(fake, kind: kind, extra: ["input_price_per_million": 2.0, "output_price_per_million": 8.0], token: token)
+                let id = try await client.createModel(
+                    fake, kind: kind, extra: ["input_price_per_million": 2.0, "output_price_per_million": 8.0], token: token)
                 fake.enqueue(Wire.completion(kind, text: "pong"))
                 let good = try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { try $0.json() }
                 #expect(good["ok"] == .bool(true))
@@ -131,8 +134,10 @@ import Testing
                     let token = try await client.login().accessToken
                     let id = try await client.createModel(provider, kind: kind, apiKey: Self.secretKey, token: token)
                     // Another field, or the same base URL again, keeps the key.
-                    let same = try await client.call(.put, "/api/v1/models/\(id)", token: token,
-                                                     json: jsonText(["temperature": 0.5, "base_url": provider.baseURL])) { try $0.json() }
+                    let same = try await client.call(
+                        .put, "/api/v1/models/\(id)", token: token,
+                        json: jsonText(["temperature": 0.5, "base_url": provider.baseURL])
+                    ) { try $0.json() }
                     #expect(same["api_key"]?.string == SecretBox.mask(Self.secretKey))
 
                     let moved = try await client.call(.put, "/api/v1/models/\(id)", token: token, json: jsonText(["base_url": listener.baseURL])) {
@@ -143,14 +148,18 @@ import Testing
                     listener.enqueue(Wire.completion(kind, text: "pong"))
                     try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { #expect($0.status == .ok) }
                     #expect(listener.requests.count == 1)
-                    #expect(listener.requests.allSatisfy { request in
-                        !request.headers.contains { $0.value.contains(Self.secretKey) } && !String(decoding: request.body, as: UTF8.self).contains(Self.secretKey)
-                    })
+                    #expect(
+                        listener.requests.allSatisfy { request in
+                            !request.headers.contains { $0.value.contains(Self.secretKey) }
+                                && !String(decoding: request.body, as: UTF8.self).contains(Self.secretKey)
+                        })
 
                     // Supplying the key in the same request moves it along.
                     let newKey = "sk-moved-key-0123456789wxyz"
-                    let rekeyed = try await client.call(.put, "/api/v1/models/\(id)", token: token,
-                                                        json: jsonText(["base_url": provider.baseURL, "api_key": newKey])) { try $0.json() }
+                    let rekeyed = try await client.call(
+                        .put, "/api/v1/models/\(id)", token: token,
+                        json: jsonText(["base_url": provider.baseURL, "api_key": newKey])
+                    ) { try $0.json() }
                     #expect(rekeyed["api_key"]?.string == SecretBox.mask(newKey))
                     provider.enqueue(Wire.completion(kind, text: "pong"))
                     let ok = try await client.call(.post, "/api/v1/models/\(id)/test", token: token) { try $0.json()["ok"] }
@@ -200,8 +209,10 @@ import Testing
                     }
                 }
                 // A local OpenAI-compatible server needs no key; its base URL is normalised.
-                let local = try await client.call(.post, "/api/v1/models", token: token,
-                                                  json: jsonText(["name": "ollama", "provider": "openai_compatible", "model": "llama3", "base_url": "http://localhost:11434/"])) {
+                let local = try await client.call(
+                    .post, "/api/v1/models", token: token,
+                    json: jsonText(["name": "ollama", "provider": "openai_compatible", "model": "llama3", "base_url": "http://localhost:11434/"])
+                ) {
                     #expect($0.status == .created)
                     return try $0.json()
                 }
@@ -209,7 +220,9 @@ import Testing
                 #expect(local["api_key"] == nil)
 
                 let id = try await client.createModel(fake, token: token)
-                try await client.call(.post, "/api/v1/models", token: token, json: jsonText(["name": "fake-model", "provider": "openai_compatible", "model": "m"])) {
+                try await client.call(
+                    .post, "/api/v1/models", token: token, json: jsonText(["name": "fake-model", "provider": "openai_compatible", "model": "m"])
+                ) {
                     #expect($0.status == .conflict)
                 }
                 _ = try await client.createAgent(modelID: id, token: token)

@@ -19,10 +19,11 @@ import Testing
             for (path, operations) in paths {
                 for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
             }
-            let routed = Set(services.router.routes.map { route in
-                let path = route.path.description
-                return "\(route.method.rawValue) \(path)"
-            })
+            let routed = Set(
+                services.router.routes.map { route in
+                    let path = route.path.description
+                    return "\(route.method.rawValue) \(path)"
+                })
             #expect(documented == routed)
             let userByID = try #require(paths["/api/v1/users/{id}"]?["get"] as? [String: Any])
             #expect(userByID["x-required-permission"] as? String == "user:read")

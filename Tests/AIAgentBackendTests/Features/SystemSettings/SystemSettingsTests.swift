@@ -17,7 +17,9 @@ import Testing
                     #expect(body["key"] == .string(key))
                 }
             }
-            try await client.call(.put, "/api/v1/system/settings/site.name", token: token, json: #"{"value":"Agent Lab","description":"shown in the title"}"#) { response in
+            try await client.call(
+                .put, "/api/v1/system/settings/site.name", token: token, json: #"{"value":"Agent Lab","description":"shown in the title"}"#
+            ) { response in
                 let body = try response.json()
                 #expect(body["value"] == .string("Agent Lab"))
                 #expect(body["updated_at"]?.string != nil)

@@ -32,7 +32,9 @@ import TestSupport
                 }
                 try await eventually("redis", "up")
                 let token = try await client.login().accessToken
-                let userID = try await client.call(.get, "/api/v1/auth/me", token: token) { try #require(UUID(uuidString: try $0.json()[path: "user", "id"]?.string ?? "")) }
+                let userID = try await client.call(.get, "/api/v1/auth/me", token: token) {
+                    try #require(UUID(uuidString: try $0.json()[path: "user", "id"]?.string ?? ""))
+                }
 
                 server.kill()
                 // The in-process entries would answer without asking the cache at all.

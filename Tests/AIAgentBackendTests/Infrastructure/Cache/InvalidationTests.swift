@@ -31,8 +31,10 @@ import TestSupport
     }
 
     /// Asks B again until it answers `status`, for at most 100 ms after A's change.
-    private static func refused(by client: any TestClientProtocol, _ uri: String, token: String,
-                                status: HTTPResponse.Status) async throws -> Bool {
+    private static func refused(
+        by client: any TestClientProtocol, _ uri: String, token: String,
+        status: HTTPResponse.Status
+    ) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(100)
         while true {
             if try await client.call(.get, uri, token: token, { $0.status }) == status { return true }

@@ -86,7 +86,8 @@ import Testing
                 redirector.enqueue(.json([:], status: 301, headers: [("location", "http://127.0.0.1:\(target.port)/next")]))
                 target.enqueue(.json(["done": true]))
                 try await Self.withClient(["127.0.0.0/8"]) { client in
-                    let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.2:\(redirector.port)/"), timeout: .seconds(30), bodyLimit: 1024)
+                    let response = try await client.execute(
+                        HTTPClientRequest(url: "http://127.0.0.2:\(redirector.port)/"), timeout: .seconds(30), bodyLimit: 1024)
                     #expect(response.status == .ok)
                     #expect(target.requests.map(\.path) == ["/next"])
                     for _ in 0...client.maxRedirects {
@@ -118,9 +119,11 @@ import Testing
 
     @Test func bodyReadingStopsAtTheBound() async throws {
         try await FakeLLMProvider.with { listener in
-            listener.enqueue(.init(status: 200, headers: [("content-type", "text/plain")], parts: [.bytes(Array(repeating: 0x61, count: 256 * 1024))]))
+            listener.enqueue(
+                .init(status: 200, headers: [("content-type", "text/plain")], parts: [.bytes(Array(repeating: 0x61, count: 256 * 1024))]))
             try await Self.withClient(["127.0.0.1"]) { client in
-                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(listener.port)/"), timeout: .seconds(30), bodyLimit: 1000)
+                let response = try await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(listener.port)/"), timeout: .seconds(30), bodyLimit: 1000)
                 #expect(response.body.readableBytes == 1000)
                 #expect(response.truncated)
             }
@@ -180,10 +183,15 @@ import Testing
             try await FakeLLMProvider.with { target in
                 try await withServices(settings) { _, client in
                     let token = try await client.login().accessToken
-                    let agent = try await client.createAgent(modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
-                    fake.enqueue(ToolWire.callTool(.openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.1:\(target.port)/metrics")]),
-                                 ToolWire.answer(.openai, ["Refused."]))
-                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) { try $0.json() }
+                    let agent = try await client.createAgent(
+                        modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
+                    fake.enqueue(
+                        ToolWire.callTool(
+                            .openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.1:\(target.port)/metrics")]),
+                        ToolWire.answer(.openai, ["Refused."]))
+                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) {
+                        try $0.json()
+                    }
                     let tool = try #require(run["steps"]?.array?[1])
                     #expect(tool["is_error"] == .bool(true))
                     #expect(tool["result"]?.string?.contains("is not allowed (loopback)") == true)

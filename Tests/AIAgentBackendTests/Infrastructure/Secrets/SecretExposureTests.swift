@@ -12,7 +12,8 @@ import Testing
         let settings = try await TestDatabases.settings(kind)
         try await withServices(settings) { services, client in
             let admin = try await client.login().accessToken
-            try await client.call(.put, "/api/v1/system/settings/smtp.password", token: admin, json: #"{"value":"smtp-hunter2-secret"}"#) { response in
+            try await client.call(.put, "/api/v1/system/settings/smtp.password", token: admin, json: #"{"value":"smtp-hunter2-secret"}"#) {
+                response in
                 #expect(response.status == .ok)
                 let body = try response.json()
                 #expect(body["value"] == .string("***"))
@@ -52,7 +53,8 @@ import Testing
                 #expect($0.status == .unauthorized || $0.status == .unprocessableContent)
             }
             let admin = try await client.login().accessToken
-            let body = #"{"name":"a1","description":"key sk-proj-abcdefghijklmnop1234 here","system_prompt":"Bearer abcdefghijklmnopqrstuvwxyz","api-key":"plain-looking","access_key":"AKIAIOSFODNN7EXAMPLE"}"#
+            let body =
+                #"{"name":"a1","description":"key sk-proj-abcdefghijklmnop1234 here","system_prompt":"Bearer abcdefghijklmnopqrstuvwxyz","api-key":"plain-looking","access_key":"AKIAIOSFODNN7EXAMPLE"}"#
             try await client.call(.post, "/api/v1/agents", token: admin, json: body)
             try await client.call(.get, "/api/v1/audit-logs?page_size=100", token: admin) { response in
                 let text = String(buffer: response.body)

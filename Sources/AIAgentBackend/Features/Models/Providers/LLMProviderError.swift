@@ -73,4 +73,3 @@ public enum LLMProviderError: Error, Sendable, Equatable, CustomStringConvertibl
         return json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["message"]?.stringValue
     }
 }
-

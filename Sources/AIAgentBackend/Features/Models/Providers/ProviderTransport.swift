@@ -170,7 +170,8 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
             do {
                 return try await attempt()
             } catch let failure as RetryableFailure {
-                let delay = failure.retryAfterSeconds.map { Duration.seconds($0) }
+                let delay =
+                    failure.retryAfterSeconds.map { Duration.seconds($0) }
                     ?? configuration.retryBaseDelay * (1 << min(retries, 16))
                 // A wait longer than the timeout is not worth making the caller sit through.
                 guard retries < configuration.maxRetries, delay <= configuration.timeout else { throw failure.error }

@@ -115,7 +115,8 @@ import Testing
                 index: 0, id: "call_a", name: "get_weather", pieces: [#"{"ci"#, #"ty": "Pa"#, #"ris"}"#])
             let time = OpenAIWire.toolCall(index: 1, id: "call_b", name: "get_time", pieces: [#"{"tz""#, #": "CET"}"#])
             // Interleaved, so the pieces must be put together per index.
-            let steps = zip(weather, time).flatMap { [$0, $1] } + weather.dropFirst(time.count)
+            let steps =
+                zip(weather, time).flatMap { [$0, $1] } + weather.dropFirst(time.count)
                 + [OpenAIWire.finish("tool_calls"), OpenAIWire.usage(input: 30, output: 12), OpenAIWire.done]
             fake.enqueue(.sse(steps, chunkSize: 7))
             let provider = OpenAIProvider(configuration: fake.configuration(.openai))

@@ -3,21 +3,22 @@ import Testing
 @testable import AIAgentBackend
 
 @Suite struct ProviderConfigurationTests {
-    @Test(arguments: [
-        (ProviderConfiguration.Kind.openai, nil, "https://api.openai.com/v1/chat/completions"),
-        (.openai, "https://api.openai.com/v1", "https://api.openai.com/v1/chat/completions"),
-        (.openai, "https://api.openai.com/v1/", "https://api.openai.com/v1/chat/completions"),
-        (.openai, "https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions"),
-        (.openai, " https://api.openai.com/v1/chat/completions/ ", "https://api.openai.com/v1/chat/completions"),
-        (.openai, "https://api.openai.com", "https://api.openai.com/v1/chat/completions"),
-        (.openaiCompatible, "http://localhost:11434/v1", "http://localhost:11434/v1/chat/completions"),
-        (.openaiCompatible, "https://openrouter.ai/api/v1/chat/completions", "https://openrouter.ai/api/v1/chat/completions"),
-        (.openaiCompatible, "", "https://api.openai.com/v1/chat/completions"),
-        (.anthropic, nil, "https://api.anthropic.com/v1/messages"),
-        (.anthropic, "https://api.anthropic.com/v1", "https://api.anthropic.com/v1/messages"),
-        (.anthropic, "https://api.anthropic.com/v1/messages", "https://api.anthropic.com/v1/messages"),
-        (.anthropic, "https://api.anthropic.com/", "https://api.anthropic.com/v1/messages"),
-    ] as [(ProviderConfiguration.Kind, String?, String)])
+    @Test(
+        arguments: [
+            (ProviderConfiguration.Kind.openai, nil, "https://api.openai.com/v1/chat/completions"),
+            (.openai, "https://api.openai.com/v1", "https://api.openai.com/v1/chat/completions"),
+            (.openai, "https://api.openai.com/v1/", "https://api.openai.com/v1/chat/completions"),
+            (.openai, "https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions"),
+            (.openai, " https://api.openai.com/v1/chat/completions/ ", "https://api.openai.com/v1/chat/completions"),
+            (.openai, "https://api.openai.com", "https://api.openai.com/v1/chat/completions"),
+            (.openaiCompatible, "http://localhost:11434/v1", "http://localhost:11434/v1/chat/completions"),
+            (.openaiCompatible, "https://openrouter.ai/api/v1/chat/completions", "https://openrouter.ai/api/v1/chat/completions"),
+            (.openaiCompatible, "", "https://api.openai.com/v1/chat/completions"),
+            (.anthropic, nil, "https://api.anthropic.com/v1/messages"),
+            (.anthropic, "https://api.anthropic.com/v1", "https://api.anthropic.com/v1/messages"),
+            (.anthropic, "https://api.anthropic.com/v1/messages", "https://api.anthropic.com/v1/messages"),
+            (.anthropic, "https://api.anthropic.com/", "https://api.anthropic.com/v1/messages"),
+        ] as [(ProviderConfiguration.Kind, String?, String)])
     func baseURLNeverDoublesThePath(kind: ProviderConfiguration.Kind, baseURL: String?, endpoint: String) {
         let configuration = ProviderConfiguration(kind: kind, baseURL: baseURL, apiKey: "k", model: "m")
         #expect(configuration.endpoint == endpoint)
