@@ -22,7 +22,7 @@ ensure_deps() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null || return 1
   fi
 
-  if ! command -v st >/dev/null || ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  if ! python3 -c 'import schemathesis, openapi_spec_validator' 2>/dev/null; then
     echo "installing: schemathesis openapi-spec-validator" >&2
     python3 -m pip install -q "schemathesis>=4,<5" openapi-spec-validator 2>/dev/null || return 1
   fi
