@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -105,6 +106,32 @@ enum ToolWire {
 }
 
 /// Settings for an app on a fresh SQLite database, with a real listening port when `live`.
+/// An agent with the `http_request` tool, whose model calls it once with `url(port)` (the
+/// port of a local target server) and then answers: the stored run, and what the target received.
+func runAgentCallingHTTP(_ settings: Settings, url: @escaping @Sendable (Int) -> String) async throws
+    -> (run: [String: JSONAny], targetRequests: Int)
+{
+    let result = Mutex<([String: JSONAny], Int)?>(nil)
+    try await FakeLLMProvider.with { fake in
+        try await FakeLLMProvider.with { target in
+            try await withServices(settings) { _, client in
+                let token = try await client.login().accessToken
+                let agent = try await client.createAgent(
+                    modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
+                fake.enqueue(
+                    ToolWire.callTool(.openai, id: "c1", name: "http_request", arguments: ["url": .string(url(target.port))]),
+                    ToolWire.answer(.openai, ["Done."]))
+                let run: [String: JSONAny] = try await client.call(
+                    .post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])
+                ) { try $0.json() }
+                result.withLock { $0 = (run, target.requests.count) }
+            }
+        }
+    }
+    let (run, requests) = try #require(result.withLock { $0 })
+    return (run, requests)
+}
+
 func aiSettings(_ kind: DatabaseKind = .sqlite, live: Bool = false) async throws -> Settings {
     var settings = try await TestDatabases.settings(kind)
     if live { settings.port = 0 }

@@ -112,10 +112,6 @@ struct QueryParameter: Sendable {
         QueryParameter(name: name, schema: .integer(minimum: range.lowerBound, maximum: range.upperBound), description: description)
     }
 
-    static func boolean(_ name: String, _ description: String? = nil) -> QueryParameter {
-        QueryParameter(name: name, schema: .boolean, description: description)
-    }
-
     static func oneOf<E: CaseIterable & RawRepresentable>(_ name: String, _ type: E.Type, _ description: String? = nil) -> QueryParameter
     where E.RawValue == String {
         QueryParameter(name: name, schema: .enumeration(E.allCases.map(\.rawValue)), description: description)

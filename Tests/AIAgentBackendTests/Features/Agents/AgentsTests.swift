@@ -60,27 +60,12 @@ import Testing
     @Test func allowlistRefusesOtherHosts() async throws {
         var settings = try await aiSettings()
         settings.agentHTTPAllowlist = ["api.example.com"]
-        try await FakeLLMProvider.with { fake in
-            try await FakeLLMProvider.with { target in
-                try await withServices(settings) { _, client in
-                    let token = try await client.login().accessToken
-                    let agent = try await client.createAgent(
-                        modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
-                    fake.enqueue(
-                        ToolWire.callTool(
-                            .openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.0.0.1:\(target.port)/secret")]),
-                        ToolWire.answer(.openai, ["I may not call that host."]))
-                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) {
-                        try $0.json()
-                    }
-                    let tool = try #require(run["steps"]?.array?[1])
-                    #expect(tool["is_error"] == .bool(true))
-                    #expect(tool["result"]?.string?.contains("not allowed") == true)
-                    #expect(target.requests.isEmpty)
-                    #expect(run["status"]?.string == "succeeded")
-                }
-            }
-        }
+        let (run, targetRequests) = try await runAgentCallingHTTP(settings) { "http://127.0.0.1:\($0)/secret" }
+        let tool = try #require(run["steps"]?.array?[1])
+        #expect(tool["is_error"] == .bool(true))
+        #expect(tool["result"]?.string?.contains("not allowed") == true)
+        #expect(targetRequests == 0)
+        #expect(run["status"]?.string == "succeeded")
     }
 
     @Test func maxStepsStopsTheLoop() async throws {

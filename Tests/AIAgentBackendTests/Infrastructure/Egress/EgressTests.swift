@@ -178,26 +178,10 @@ import Testing
 
     /// Through the agents' tool in the running application: loopback is refused by default.
     @Test func agentToolRefusesLoopbackByDefault() async throws {
-        let settings = try await aiSettings()
-        try await FakeLLMProvider.with { fake in
-            try await FakeLLMProvider.with { target in
-                try await withServices(settings) { _, client in
-                    let token = try await client.login().accessToken
-                    let agent = try await client.createAgent(
-                        modelID: try await client.createModel(fake, token: token), tools: ["http_request"], token: token)
-                    fake.enqueue(
-                        ToolWire.callTool(
-                            .openai, id: "c1", name: "http_request", arguments: ["url": .string("http://127.1:\(target.port)/metrics")]),
-                        ToolWire.answer(.openai, ["Refused."]))
-                    let run = try await client.call(.post, "/api/v1/agents/\(agent)/run", token: token, json: jsonText(["input": "go"])) {
-                        try $0.json()
-                    }
-                    let tool = try #require(run["steps"]?.array?[1])
-                    #expect(tool["is_error"] == .bool(true))
-                    #expect(tool["result"]?.string?.contains("is not allowed (loopback)") == true)
-                    #expect(target.requests.isEmpty)
-                }
-            }
-        }
+        let (run, targetRequests) = try await runAgentCallingHTTP(try await aiSettings()) { "http://127.1:\($0)/metrics" }
+        let tool = try #require(run["steps"]?.array?[1])
+        #expect(tool["is_error"] == .bool(true))
+        #expect(tool["result"]?.string?.contains("is not allowed (loopback)") == true)
+        #expect(targetRequests == 0)
     }
 }
