@@ -98,11 +98,12 @@ final class InvalidationBus: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let subscription = try await redis.subscribe(to: [channel])
+                // Whatever was published while unsubscribed is dropped before this replica says it listens.
+                dropEverything()
                 listening.store(true, ordering: .relaxed)
                 if outage { logger.info("invalidations subscribed again", metadata: ["channel": "\(channel)"]) }
                 outage = false
                 backoff = Self.initialBackoff
-                dropEverything()
                 for try await message in subscription { receive(message) }
             } catch {
                 if !outage, !Task.isCancelled {
