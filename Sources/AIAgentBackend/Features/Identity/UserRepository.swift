@@ -1,23 +1,25 @@
 import FluentKit
 import Foundation
 
-/// Users and their role assignments. Every write here clears the list's cached totals.
+/// Users and their role assignments. Every write here clears the cached list (``UserListCache``).
 struct UserRepository: Sendable {
     let database: DatabaseService
-    let listTotals: UserListTotals
+    let list: UserListCache
 
     init(database: DatabaseService, invalidations: InvalidationBus) {
         self.database = database
-        listTotals = UserListTotals(invalidations: invalidations)
+        list = UserListCache(invalidations: invalidations)
     }
 
-    /// One page of the list, newest first, with the filter's total (cached, see ``UserListTotals``).
+    /// One page of the list, newest first, with the filter's total.
     func page(_ filter: UserQueries.Filter, _ page: ListQuery) async throws -> (items: [UserResponse], total: Int) {
+        let key = UserListCache.PageKey(filter: filter, page: page.page, pageSize: page.pageSize)
+        if let items = list[key], let total = list[filter] { return (items, total) }
+        let generation = list.currentGeneration
         let queries = UserQueries(sql: database.sql)
         let items = try await queries.page(filter, page)
-        if let known = listTotals[filter] { return (items, known) }
-        let total = try await queries.count(filter)
-        listTotals.set(total, for: filter)
+        let total = if let known = list[filter] { known } else { try await queries.count(filter) }
+        list.store(items, for: key, total: total, readAt: generation)
         return (items, total)
     }
 
@@ -55,23 +57,24 @@ struct UserRepository: Sendable {
             try await user.create(on: db)
             try await user.$roles.attach(roles, on: db)
         }
-        await listTotals.invalidateAll()
+        await list.invalidateAll()
     }
 
     func save(_ user: User) async throws {
         try await user.save(on: database.database)
-        await listTotals.invalidateAll()
+        await list.invalidateAll()
     }
 
-    /// Stamps the login time; nothing the list counts by changes.
+    /// Stamps the login time, which the list shows.
     func recordLogin(_ user: User) async throws {
         user.lastLoginAt = Date()
         try await user.save(on: database.database)
+        await list.invalidateAll()
     }
 
     func delete(_ user: User) async throws {
         try await user.delete(on: database.database)
-        await listTotals.invalidateAll()
+        await list.invalidateAll()
     }
 
     func replaceRoles(of user: User, with roles: [Role]) async throws {

@@ -9,7 +9,7 @@ struct Invalidation: Codable, Hashable, Sendable {
     /// One kind of in-process cache. An unknown topic (a newer replica's) fails to decode,
     /// and the receiver then drops everything.
     enum Topic: String, Codable, Sendable, CaseIterable {
-        case principals, sessions, chatSessions, modelConfigs, userTotals
+        case principals, sessions, chatSessions, modelConfigs, userList
     }
 
     let topic: Topic
@@ -22,7 +22,7 @@ struct Invalidation: Codable, Hashable, Sendable {
     static func session(_ family: String) -> Invalidation { Invalidation(topic: .sessions, key: family) }
     static func chatSession(_ id: UUID) -> Invalidation { Invalidation(topic: .chatSessions, key: id.uuidString) }
     static func modelConfig(_ id: UUID) -> Invalidation { Invalidation(topic: .modelConfigs, key: id.uuidString) }
-    static let userTotals = Invalidation(topic: .userTotals, key: nil)
+    static let userList = Invalidation(topic: .userList, key: nil)
 }
 
 /// Tells every replica to drop in-process cache entries that a change made stale, so that

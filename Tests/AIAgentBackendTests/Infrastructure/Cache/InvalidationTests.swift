@@ -65,6 +65,42 @@ import TestSupport
         }
     }
 
+    /// B serves the users list from memory; a user created or renamed through A shows in B's list at once.
+    @Test func usersListChangedOnOneReplicaShowsOnTheOtherAtOnce() async throws {
+        try await Self.withTwoReplicas { a, b in
+            let admin = try await a.login().accessToken
+            let listed: @Sendable () async throws -> (total: Int, names: [String], loggedIn: [String]) = {
+                try await b.call(.get, "/api/v1/users?page=1&page_size=100", token: admin) { response in
+                    let page = try response.json(ListedPage.self)
+                    return (
+                        page.total, page.items.flatMap { [$0.username, $0.nickname ?? ""] },
+                        page.items.filter { $0.last_login_at != nil }.map(\.username)
+                    )
+                }
+            }
+            let before = try await listed()
+            let userID = try await a.createUser("listed.later", adminToken: admin)
+            let afterCreate = try await listed()
+            #expect(afterCreate.total == before.total + 1)
+            #expect(afterCreate.names.contains("listed.later"))
+            try await a.call(.put, "/api/v1/users/\(userID)", token: admin, json: #"{"nickname":"Renamed"}"#) { #expect($0.status == .ok) }
+            #expect(try await listed().names.contains("Renamed"))
+            #expect(try await !listed().loggedIn.contains("listed.later"))
+            _ = try await a.login("listed.later", "user-password-1")
+            #expect(try await listed().loggedIn.contains("listed.later"))
+        }
+    }
+
+    private struct ListedPage: Decodable {
+        struct Item: Decodable {
+            let username: String
+            let nickname: String?
+            let last_login_at: String?
+        }
+        let items: [Item]
+        let total: Int
+    }
+
     @Test func withoutRedisPublishingAppliesLocally() async {
         let bus = InvalidationBus(redis: nil, channel: "test:invalidations", logger: TestDatabases.logger)
         let heard = Heard()
