@@ -25,6 +25,11 @@ struct AppServices: @unchecked Sendable {
     let gateway: LLMGateway
     let tools: ToolRegistry
     let agentEgress: EgressClient
+    let jobs: JobQueue
+    /// Filled by the features with the handler of each job kind they enqueue.
+    let jobHandlers = JobHandlers()
+    /// Nil when `WORKER_CONCURRENCY=0`: this replica only enqueues.
+    let jobWorker: JobWorker?
     let catalog: RouteCatalog
     let contract: APIContract
     let router: Router<AppRequestContext>
@@ -66,6 +71,11 @@ struct AppServices: @unchecked Sendable {
                 allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                 internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
+        jobs = JobQueue(database: database)
+        let workerConfiguration = JobWorkerConfiguration(settings: settings)
+        jobWorker =
+            workerConfiguration.slots > 0
+            ? JobWorker(queue: jobs, handlers: jobHandlers, configuration: workerConfiguration, logger: logger) : nil
         catalog = RouteCatalog()
         contract = APIContract()
         router = buildRouter(
@@ -91,7 +101,9 @@ struct AppServices: @unchecked Sendable {
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
             HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
-        let (settings, logger, database, hasher) = (settings, logger, database, hasher)
+        // Added last, so stopped first: running jobs end or are released while the database is open.
+        if let jobWorker { app.addServices(jobWorker) }
+        let (settings, logger, database, hasher, jobWorker) = (settings, logger, database, hasher, jobWorker)
         app.beforeServerStarts {
             logger.info(
                 "starting",
@@ -105,6 +117,7 @@ struct AppServices: @unchecked Sendable {
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }
+            jobWorker?.startClaiming()
         }
         return app
     }

@@ -58,6 +58,12 @@ public struct Settings: Sendable {
     public var agentHTTPTimeout: Duration = .seconds(15)
     /// Estimated tokens (characters / 4) of chat history sent to the model, system prompt included.
     public var chatContextTokens = 8000
+    /// Background jobs run at once by this process (`JobWorker`); 0 runs none here. SQLite uses at most 1.
+    public var workerConcurrency = 4
+    /// How long a worker holds a job without renewing its claim; it renews every third of it.
+    public var jobLease: Duration = .seconds(30)
+    /// How often idle workers look for jobs other replicas enqueued.
+    public var jobPollInterval: Duration = .milliseconds(500)
 
     public init() {}
 
@@ -146,6 +152,9 @@ public struct Settings: Sendable {
         }
         agentHTTPTimeout = try reader.seconds("AGENT_HTTP_TIMEOUT", default: agentHTTPTimeout)
         chatContextTokens = try reader.integer("CHAT_CONTEXT_TOKENS", default: chatContextTokens, in: 256...2_000_000)
+        workerConcurrency = try reader.integer("WORKER_CONCURRENCY", default: workerConcurrency, in: 0...256)
+        jobLease = .seconds(try reader.integer("JOB_LEASE_SECONDS", default: 30, in: 3...3600))
+        jobPollInterval = .milliseconds(try reader.integer("JOB_POLL_INTERVAL_MS", default: 500, in: 10...60_000))
         try validateForEnvironment()
     }
 

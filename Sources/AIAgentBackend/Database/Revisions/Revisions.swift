@@ -11,6 +11,7 @@ public enum Revisions {
         AddModelContextTokens(),
         SecurityHardening(),
         NormalizeUsernames(),
+        CreateJobs(),
         // `migrate create` registers new revisions above this line.
     ]
 }
