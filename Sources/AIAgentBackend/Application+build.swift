@@ -25,6 +25,8 @@ struct AppServices: @unchecked Sendable {
     let gateway: LLMGateway
     let tools: ToolRegistry
     let agentEgress: EgressClient
+    /// API test requests: `TESTING_ALLOWED_HOSTS`, internal addresses refused in production only.
+    let testingEgress: EgressClient
     let catalog: RouteCatalog
     let contract: APIContract
     let router: Router<AppRequestContext>
@@ -65,6 +67,11 @@ struct AppServices: @unchecked Sendable {
             policy: EgressPolicy(
                 allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                 internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
+        testingEgress = EgressClient(
+            policy: EgressPolicy(
+                allowlist: settings.testingAllowedHosts, settingName: "TESTING_ALLOWED_HOSTS",
+                internalAddresses: settings.environment == .production ? .refused : .allowed, ownAddresses: EgressPolicy.interfaceAddresses()),
+            allowsUnverifiedTLS: true)
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         catalog = RouteCatalog()
         contract = APIContract()
@@ -90,7 +97,7 @@ struct AppServices: @unchecked Sendable {
         )
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
-            HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
+            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress)
         let (settings, logger, database, hasher) = (settings, logger, database, hasher)
         app.beforeServerStarts {
             logger.info(
