@@ -25,6 +25,8 @@ struct AppServices: @unchecked Sendable {
     let gateway: LLMGateway
     let tools: ToolRegistry
     let agentEgress: EgressClient
+    /// API test requests: `TESTING_ALLOWED_HOSTS`, internal addresses refused in production only.
+    let testingEgress: EgressClient
     let jobs: JobQueue
     /// Filled by the features with the handler of each job kind they enqueue.
     let jobHandlers = JobHandlers()
@@ -70,6 +72,11 @@ struct AppServices: @unchecked Sendable {
             policy: EgressPolicy(
                 allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",
                 internalAddresses: .refused, ownAddresses: EgressPolicy.interfaceAddresses()))
+        testingEgress = EgressClient(
+            policy: EgressPolicy(
+                allowlist: settings.testingAllowedHosts, settingName: "TESTING_ALLOWED_HOSTS",
+                internalAddresses: settings.environment == .production ? .refused : .allowed, ownAddresses: EgressPolicy.interfaceAddresses()),
+            allowsUnverifiedTLS: true)
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         jobs = JobQueue(database: database)
         let workerConfiguration = JobWorkerConfiguration(settings: settings)
@@ -100,7 +107,7 @@ struct AppServices: @unchecked Sendable {
         )
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
-            HTTPClientLifecycle(client: gateway.httpClient), agentEgress)
+            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress)
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         let (settings, logger, database, hasher, jobWorker) = (settings, logger, database, hasher, jobWorker)

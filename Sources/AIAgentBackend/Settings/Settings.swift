@@ -56,6 +56,12 @@ public struct Settings: Sendable {
     /// unless their address or a range holding it is listed (see `EgressPolicy`).
     public var agentHTTPAllowlist: [String] = []
     public var agentHTTPTimeout: Duration = .seconds(15)
+    /// Host names, IP addresses and CIDR ranges API tests may call; empty allows every host.
+    /// In production internal addresses stay refused unless listed; elsewhere they are open,
+    /// so developers can test their local services.
+    public var testingAllowedHosts: [String] = []
+    /// API test evidence keeps at most this much of each response body (`truncated` says so).
+    public var testingMaxBodyBytes = 1 << 20
     /// Estimated tokens (characters / 4) of chat history sent to the model, system prompt included.
     public var chatContextTokens = 8000
     /// Background jobs run at once by this process (`JobWorker`); 0 runs none here. SQLite uses at most 1.
@@ -142,14 +148,9 @@ public struct Settings: Sendable {
             guard let key = Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)), key.count == 32 else { throw SettingsReader.Invalid() }
             return key
         }
-        agentHTTPAllowlist = try reader.parsed(
-            "AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist,
-            accepts: "comma-separated host names, IP addresses or CIDR ranges"
-        ) {
-            let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-            guard entries.allSatisfy(EgressPolicy.isValidEntry) else { throw SettingsReader.Invalid() }
-            return entries
-        }
+        agentHTTPAllowlist = try reader.hostList("AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist)
+        testingAllowedHosts = try reader.hostList("TESTING_ALLOWED_HOSTS", default: testingAllowedHosts)
+        testingMaxBodyBytes = try reader.integer("TESTING_MAX_BODY_BYTES", default: testingMaxBodyBytes, in: 1024...(64 << 20))
         agentHTTPTimeout = try reader.seconds("AGENT_HTTP_TIMEOUT", default: agentHTTPTimeout)
         chatContextTokens = try reader.integer("CHAT_CONTEXT_TOKENS", default: chatContextTokens, in: 256...2_000_000)
         workerConcurrency = try reader.integer("WORKER_CONCURRENCY", default: workerConcurrency, in: 0...256)
@@ -238,6 +239,15 @@ final class SettingsReader {
             return try parse(raw)
         } catch {
             throw SettingsError(variable: name, message: "\(Self.quoted(raw, name)) is not valid; expected \(accepts)")
+        }
+    }
+
+    /// An egress allowlist: comma-separated host names, IP addresses or CIDR ranges.
+    func hostList(_ name: String, default fallback: [String]) throws(SettingsError) -> [String] {
+        try parsed(name, default: fallback, accepts: "comma-separated host names, IP addresses or CIDR ranges") {
+            let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            guard entries.allSatisfy(EgressPolicy.isValidEntry) else { throw SettingsReader.Invalid() }
+            return entries
         }
     }
 

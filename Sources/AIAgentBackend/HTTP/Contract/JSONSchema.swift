@@ -24,6 +24,16 @@ struct JSONSchema: Codable, Equatable, Sendable {
     var maxLength: Int?
     var maxItems: Int?
     var pattern: String?
+    // Read in schemas written by others (API tests' response schemas); the API's own do not use them.
+    var allOfBox: [JSONSchema]?
+    var constValue: JSONValue?
+    /// An enumeration holding more than strings and null.
+    var enumJSON: [JSONValue]?
+    /// OpenAPI 3.0's way to add `null`.
+    var nullableFlag: Bool?
+    var minItems: Int?
+    var exclusiveMinimum: Double?
+    var exclusiveMaximum: Double?
 
     indirect enum AdditionalProperties: Codable, Equatable, Sendable {
         case allowed(Bool)
@@ -50,8 +60,11 @@ struct JSONSchema: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case ref = "$ref", type, format, description, properties, required, additionalProperties, minimum, maximum
-        case minLength, maxLength, maxItems, pattern
+        case minLength, maxLength, maxItems, pattern, minItems, exclusiveMinimum, exclusiveMaximum
         case enumValues = "enum"
+        case allOfBox = "allOf"
+        case constValue = "const"
+        case nullableFlag = "nullable"
         case itemsBox = "items"
         case anyOfBox = "anyOf"
         case oneOfBox = "oneOf"
@@ -59,6 +72,11 @@ struct JSONSchema: Codable, Equatable, Sendable {
     }
 
     init() {}
+
+    /// A schema given as JSON (an API test's inline schema, an imported OpenAPI document's).
+    init(json: JSONValue) throws {
+        self = try JSONDecoder().decode(JSONSchema.self, from: JSONEncoder().encode(json))
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -70,7 +88,18 @@ struct JSONSchema: Codable, Equatable, Sendable {
         }
         format = try container.decodeIfPresent(String.self, forKey: .format)
         description = try container.decodeIfPresent(String.self, forKey: .description)
-        enumValues = try container.decodeIfPresent([String?].self, forKey: .enumValues)
+        if let strings = try? container.decodeIfPresent([String?].self, forKey: .enumValues) {
+            enumValues = strings
+        } else {
+            enumJSON = try container.decodeIfPresent([JSONValue].self, forKey: .enumValues)
+        }
+        allOfBox = try container.decodeIfPresent([JSONSchema].self, forKey: .allOfBox)
+        constValue = try container.decodeIfPresent(JSONValue.self, forKey: .constValue)
+        // `"const": null` decodes as absent; it is rare enough to leave.
+        nullableFlag = try container.decodeIfPresent(Bool.self, forKey: .nullableFlag)
+        minItems = try container.decodeIfPresent(Int.self, forKey: .minItems)
+        exclusiveMinimum = try container.decodeIfPresent(Double.self, forKey: .exclusiveMinimum)
+        exclusiveMaximum = try container.decodeIfPresent(Double.self, forKey: .exclusiveMaximum)
         anyOfBox = try container.decodeIfPresent([JSONSchema].self, forKey: .anyOfBox)
         oneOfBox = try container.decodeIfPresent([JSONSchema].self, forKey: .oneOfBox)
         notBox = try container.decodeIfPresent(JSONSchema.self, forKey: .notBox).map { [$0] }
@@ -92,7 +121,17 @@ struct JSONSchema: Codable, Equatable, Sendable {
         if let type { type.count == 1 ? try container.encode(type[0], forKey: .type) : try container.encode(type, forKey: .type) }
         try container.encodeIfPresent(format, forKey: .format)
         try container.encodeIfPresent(description, forKey: .description)
-        try container.encodeIfPresent(enumValues, forKey: .enumValues)
+        if let enumJSON {
+            try container.encode(enumJSON, forKey: .enumValues)
+        } else {
+            try container.encodeIfPresent(enumValues, forKey: .enumValues)
+        }
+        try container.encodeIfPresent(allOfBox, forKey: .allOfBox)
+        try container.encodeIfPresent(constValue, forKey: .constValue)
+        try container.encodeIfPresent(nullableFlag, forKey: .nullableFlag)
+        try container.encodeIfPresent(minItems, forKey: .minItems)
+        try container.encodeIfPresent(exclusiveMinimum, forKey: .exclusiveMinimum)
+        try container.encodeIfPresent(exclusiveMaximum, forKey: .exclusiveMaximum)
         try container.encodeIfPresent(anyOfBox, forKey: .anyOfBox)
         try container.encodeIfPresent(oneOfBox, forKey: .oneOfBox)
         try container.encodeIfPresent(notBox?.first, forKey: .notBox)

@@ -12,6 +12,14 @@ struct SchemaValidator {
             guard let target = components[name] else { return "\(path): unknown schema \(name)" }
             return violation(of: value, against: target, at: path)
         }
+        if schema.nullableFlag == true, value == .null { return nil }
+        for member in schema.allOfBox ?? [] {
+            if let problem = violation(of: value, against: member, at: path) { return problem }
+        }
+        if let constant = schema.constValue, value != constant { return "\(path): \(value.jsonString) is not \(constant.jsonString)" }
+        if let allowed = schema.enumJSON, !allowed.contains(value) {
+            return "\(path): \(value.jsonString) is not one of \(JSONValue.array(allowed).jsonString)"
+        }
         if let anyOf = schema.anyOfBox, !anyOf.contains(where: { violation(of: value, against: $0, at: path) == nil }) {
             return "\(path): matches none of anyOf"
         }
@@ -45,8 +53,11 @@ struct SchemaValidator {
         case .number(let number):
             if let min = schema.minimum, number < min { return "\(path): \(number) < \(min)" }
             if let max = schema.maximum, number > max { return "\(path): \(number) > \(max)" }
+            if let min = schema.exclusiveMinimum, number <= min { return "\(path): \(number) ≤ \(min)" }
+            if let max = schema.exclusiveMaximum, number >= max { return "\(path): \(number) ≥ \(max)" }
         case .array(let items):
             if let max = schema.maxItems, items.count > max { return "\(path): more than \(max) items" }
+            if let min = schema.minItems, items.count < min { return "\(path): fewer than \(min) items" }
             if let itemSchema = schema.items {
                 for (index, item) in items.enumerated() {
                     if let problem = violation(of: item, against: itemSchema, at: "\(path)[\(index)]") { return problem }
@@ -107,6 +118,7 @@ struct SchemaValidator {
         case "uuid": UUID(uuidString: string) != nil
         case "date-time": ISO8601Timestamp.parse(string) != nil
         case "uri": URL(string: string)?.scheme != nil
+        case "email": string.firstIndex(of: "@").map { $0 != string.startIndex && string.index(after: $0) != string.endIndex } ?? false
         default: true
         }
     }

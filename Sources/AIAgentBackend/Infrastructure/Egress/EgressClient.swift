@@ -11,6 +11,7 @@ final class EgressClient: Service, Sendable {
     let policy: EgressPolicy
     let maxRedirects: Int
     private let client: HTTPClient
+    private let unverifiedClient: HTTPClient?
 
     struct Response: Sendable {
         let status: HTTPResponseStatus
@@ -18,13 +19,27 @@ final class EgressClient: Service, Sendable {
         /// At most the `bodyLimit` asked for; reading stops there.
         let body: ByteBuffer
         let truncated: Bool
+        /// After any redirects.
+        let url: String
+        /// From the first request until the final response's head arrived.
+        let timeToFirstByte: Duration
+        let total: Duration
     }
 
-    init(policy: EgressPolicy, maxRedirects: Int = 5) {
+    /// `allowsUnverifiedTLS` adds a second client that skips certificate checks, for API
+    /// test environments that turn verification off; the agents' client never has one.
+    init(policy: EgressPolicy, maxRedirects: Int = 5, allowsUnverifiedTLS: Bool = false) {
         self.policy = policy
         self.maxRedirects = maxRedirects
+        client = Self.makeClient(policy: policy, verifyTLS: true)
+        unverifiedClient = allowsUnverifiedTLS ? Self.makeClient(policy: policy, verifyTLS: false) : nil
+    }
+
+    private static func makeClient(policy: EgressPolicy, verifyTLS: Bool) -> HTTPClient {
         // Redirects are followed here, one checked hop at a time, not by the client.
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        var configuration = HTTPClient.Configuration(
+            certificateVerification: verifyTLS ? .fullVerification : .none, redirectConfiguration: .disallow,
+            maximumAllowedIdleTimeInConnectionPool: .seconds(60))
         // A refused connection fails the request at once, instead of being retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
         // Runs once each connection is up, before any request is written on it: the address
@@ -43,7 +58,7 @@ final class EgressClient: Service, Sendable {
         }
         configuration.http1_1ConnectionDebugInitializer = check
         configuration.http2ConnectionDebugInitializer = check
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     func run() async throws {
@@ -51,23 +66,38 @@ final class EgressClient: Service, Sendable {
         try await shutdown()
     }
 
-    func shutdown() async throws { try await client.shutdown() }
+    func shutdown() async throws {
+        try await client.shutdown()
+        try await unverifiedClient?.shutdown()
+    }
 
-    /// Sends `request`, following up to `maxRedirects` redirects, each hop checked again;
+    /// Sends `request`, following up to `redirectLimit` (else `maxRedirects`) redirects, each hop
+    /// checked again, or none when `followRedirects` is off (the redirect is the response);
     /// reads at most `bodyLimit` bytes of the final body, all within `timeout`.
-    func execute(_ request: HTTPClientRequest, timeout: Duration, bodyLimit: Int) async throws -> Response {
+    func execute(
+        _ request: HTTPClientRequest, timeout: Duration, bodyLimit: Int, followRedirects: Bool = true, redirectLimit: Int? = nil,
+        verifyTLS: Bool = true
+    ) async throws -> Response {
+        let start = ContinuousClock.now
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout / .nanoseconds(1)))
+        guard verifyTLS || unverifiedClient != nil else { throw EgressRefusal("TLS verification cannot be turned off for this client") }
+        let client = verifyTLS ? client : unverifiedClient!
+        let limit = redirectLimit ?? maxRedirects
         var request = request
         var redirects = 0
         while true {
             let url = try checkedURL(request.url)
             let response = try await client.execute(request, deadline: deadline)
-            guard [301, 302, 303, 307, 308].contains(response.status.code), let location = response.headers.first(name: "location") else {
+            guard followRedirects, [301, 302, 303, 307, 308].contains(response.status.code), let location = response.headers.first(name: "location")
+            else {
+                let headArrived = ContinuousClock.now
                 let (body, truncated) = try await Self.read(response.body, limit: bodyLimit)
-                return Response(status: response.status, headers: response.headers, body: body, truncated: truncated)
+                return Response(
+                    status: response.status, headers: response.headers, body: body, truncated: truncated, url: request.url,
+                    timeToFirstByte: headArrived - start, total: .now - start)
             }
             redirects += 1
-            guard redirects <= maxRedirects else { throw EgressRefusal("more than \(maxRedirects) redirects") }
+            guard redirects <= limit else { throw EgressRefusal("more than \(limit) redirects") }
             guard let next = URL(string: location, relativeTo: url)?.absoluteURL else {
                 throw EgressRefusal("invalid redirect location '\(location)'")
             }

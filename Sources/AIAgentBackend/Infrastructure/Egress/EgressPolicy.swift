@@ -60,14 +60,16 @@ struct EgressPolicy: Sendable {
     }
 
     /// Before a request (and each redirect hop): with an allowlist, the host must be listed by
-    /// name, or be an IP address inside a listed address or range.
+    /// name, or be an IP address inside a listed address or range. An internal address written
+    /// out is refused here, before a connection is tried (one that never answers would only time out).
     func checkHost(_ host: String) throws(EgressRefusal) {
-        guard !names.isEmpty || !ranges.isEmpty else { return }
         let host = Self.normalizedHost(host)
-        if names.contains(host) { return }
-        if let address = IPAddress(host), isListed(address) { return }
-        throw EgressRefusal(
-            "the host '\(host)' is not allowed (\(settingName): \((names.sorted() + ranges.map(\.description)).joined(separator: ", ")))")
+        let address = IPAddress(host)
+        if !names.isEmpty || !ranges.isEmpty, !names.contains(host), !(address.map(isListed) ?? false) {
+            throw EgressRefusal(
+                "the host '\(host)' is not allowed (\(settingName): \((names.sorted() + ranges.map(\.description)).joined(separator: ", ")))")
+        }
+        if let address { try checkAddress(address) }
     }
 
     /// When a connection is made, on the address connected to.

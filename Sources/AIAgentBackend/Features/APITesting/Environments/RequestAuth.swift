@@ -3,7 +3,9 @@
 /// - `basic`: `username`, `password`;
 /// - `api_key`: `name` and `value`, sent `in` a header or the query;
 /// - `oauth2_client_credentials`: `token_url`, `client_id`, `client_secret`, `scope`; the token
-///   is fetched, cached until it expires, and fetched again once on a 401.
+///   is fetched, cached until it expires, and fetched again once on a 401. The client
+///   authenticates with HTTP basic auth (`client_auth: basic`, the default, RFC 6749 §2.3.1)
+///   or with `client_id` and `client_secret` in the form (`client_auth: body`).
 struct RequestAuth: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable, CaseIterable {
         case none, bearer, basic
@@ -11,6 +13,7 @@ struct RequestAuth: Codable, Sendable, Equatable {
         case oauth2ClientCredentials = "oauth2_client_credentials"
     }
     enum Placement: String, Codable, Sendable, CaseIterable { case header, query }
+    enum ClientAuthentication: String, Codable, Sendable, CaseIterable { case basic, body }
     var type: Kind
     var token: String?
     var username: String?
@@ -22,11 +25,13 @@ struct RequestAuth: Codable, Sendable, Equatable {
     var clientID: String?
     var clientSecret: String?
     var scope: String?
+    var clientAuth: ClientAuthentication?
 
     enum CodingKeys: String, CodingKey {
         case type, token, username, password, name, value, `in`, scope
         case tokenURL = "token_url"
         case clientID = "client_id"
         case clientSecret = "client_secret"
+        case clientAuth = "client_auth"
     }
 }
