@@ -11,6 +11,8 @@ public enum Revisions {
         AddModelContextTokens(),
         SecurityHardening(),
         NormalizeUsernames(),
+        // CreateJobs() (0010) is added by the jobs branch.
+        CreateAPITesting(),
         // `migrate create` registers new revisions above this line.
     ]
 }
