@@ -172,6 +172,7 @@ func buildRouter(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
         contextTokens: settings.chatContextTokens
     ).register(on: api)
+    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings))
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

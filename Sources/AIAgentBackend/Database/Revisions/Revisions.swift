@@ -12,6 +12,7 @@ public enum Revisions {
         SecurityHardening(),
         NormalizeUsernames(),
         CreateJobs(),
+        CreateAPITesting(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -49,6 +49,9 @@ enum PermissionCatalog {
             type: .catalog, name: "API testing", path: "/testing", icon: "test",
             children: [
                 Entry(
+                    type: .menu, name: "Projects", path: "/testing/projects", component: "testing/projects/index", icon: "project",
+                    children: crud("project", "projects")),
+                Entry(
                     type: .menu, name: "Endpoints", path: "/testing/endpoints", component: "testing/endpoints/index", icon: "api",
                     children: crud("endpoint", "endpoints", extra: [.endpointImport: "Import OpenAPI"])),
                 Entry(
@@ -112,7 +115,7 @@ enum PermissionCatalog {
         (
             "tester", "Tester", "API testing, models, agents and chat",
             { permission in
-                ["endpoint", "testcase", "testrun", "report", "dashboard", "chat", "knowledge"].contains(permission.resource)
+                ["project", "endpoint", "testcase", "testrun", "report", "dashboard", "chat", "knowledge"].contains(permission.resource)
                     || [.modelRead, .modelTest, .agentRead, .agentRun].contains(permission)
             }
         ),

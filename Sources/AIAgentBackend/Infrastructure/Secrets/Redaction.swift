@@ -93,8 +93,10 @@ enum Redaction {
     static func mask(_ value: Any, key: String?) -> Any {
         switch value {
         case let object as [String: Any]:
+            // `{"name", "value", "secret": true}` (a secret variable) and an API-key auth preset hold a secret `value`.
+            let secretValue = object["secret"] as? Bool == true || object["type"] as? String == "api_key"
             return object.reduce(into: [String: Any]()) { result, entry in
-                result[entry.key] = isSecret(entry.key) ? mask : mask(entry.value, key: entry.key)
+                result[entry.key] = isSecret(entry.key) || (secretValue && entry.key == "value") ? mask : mask(entry.value, key: entry.key)
             }
         case let array as [Any]:
             return array.map { mask($0, key: key) }
