@@ -47,9 +47,7 @@ extension Request {
     /// naming the field, a body over `MAX_BODY_SIZE` a 413.
     public func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
-        try InputLimits.check(
-            buffer.readableBytesView, maxLengths: (T.self as? any LongTextInput.Type)?.maxLengths ?? [:],
-            fields: RequestFields.of(T.self))
+        try InputLimits.check(buffer.readableBytesView, against: RequestShape.of(T.self))
         do {
             return try JSONCoding.decoder.decode(T.self, from: buffer)
         } catch let error as DecodingError {

@@ -1,28 +1,37 @@
 /// Bounds on every JSON body the API accepts, checked on the raw bytes before anything
-/// is decoded or done with them: nesting depth, and the length of every string, which
-/// may not hold a NUL either (databases and C libraries would silently cut it there).
+/// is decoded or done with them, against the schema the body's type declares
+/// (``RequestShape``): nesting depth; fields the type does not declare, at any level; and
+/// the length of every string, which may not hold a NUL either (databases and C libraries
+/// would silently cut it there).
 ///
-/// Every string is at most ``defaultMaxLength`` characters unless the input type names
-/// its longer fields (by JSON key, wherever the key appears) in ``LongTextInput``.
+/// A declared string is at most ``defaultMaxLength`` characters unless its type names it
+/// longer in ``LongTextInput``; a string inside free-form JSON (a test's request body, an
+/// imported schema) at most ``freeFormMaxLength``, and may hold anything, since it is stored
+/// as encoded JSON.
 enum InputLimits {
     static let maxDepth = 32
     static let defaultMaxLength = 255
+    static let freeFormMaxLength = 100_000
     /// The whole query string of a request, in bytes (checked by `RequestObservationMiddleware`).
     static let maxQueryLength = 2_048
 
-    /// Throws a 422 naming the first field over its bound; leaves malformed JSON to the decoder.
-    /// With `fields`, a top-level key outside them is refused too.
-    static func check(_ bytes: some Collection<UInt8>, maxLengths: [String: Int], fields: Set<String>? = nil) throws(APIError) {
-        var scanner = Scanner(maxLengths: maxLengths, fields: fields)
+    /// Throws a 422 naming the first field out of bounds; leaves malformed JSON to the decoder.
+    static func check(_ bytes: some Collection<UInt8>, against shape: RequestShape) throws(APIError) {
+        var scanner = Scanner(shape: shape)
         for byte in bytes { try scanner.consume(byte) }
     }
 
     private struct Scanner {
-        let maxLengths: [String: Int]
-        let fields: Set<String>?
-        /// One entry per open object or array: whether it is an object, and the key that
-        /// names what is inside it (an array's strings take the key of the array).
-        var containers: [(isObject: Bool, key: String)] = []
+        let shape: RequestShape
+        /// One entry per open object or array: whether it is an object, the key that names
+        /// what is inside it (an array's strings take the key of the array), and its schema
+        /// (nil: free-form).
+        var containers: [(isObject: Bool, key: String, schema: JSONSchema?)] = []
+        /// The schema of the value after the last key read (nil: free-form).
+        var pendingSchema: JSONSchema?
+        /// The bound of the string being read, and whether it is a declared one (no NUL).
+        var limit = 0
+        var refusesNUL = true
         var inString = false
         var escape = 0  // 0: none; 1: after a backslash; 2...5: inside \uXXXX
         var unicodeEscape: UInt32 = 0
@@ -33,9 +42,8 @@ enum InputLimits {
         var expectingKey = false
         var pendingKey = ""
 
-        init(maxLengths: [String: Int], fields: Set<String>?) {
-            self.maxLengths = maxLengths
-            self.fields = fields
+        init(shape: RequestShape) {
+            self.shape = shape
         }
 
         var currentKey: String { containers.last?.key ?? "" }
@@ -51,12 +59,19 @@ enum InputLimits {
                 stringIsKey = expectingKey && containers.last?.isObject == true
                 length = 0
                 keyBytes.removeAll(keepingCapacity: true)
+                if !stringIsKey {
+                    // A declared string has its own bound; free-form JSON one for all.
+                    let declared = shape.resolved(valueSchema, as: .string)
+                    limit = declared.map { $0.maxLength ?? InputLimits.defaultMaxLength } ?? InputLimits.freeFormMaxLength
+                    refusesNUL = declared != nil
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 guard containers.count < InputLimits.maxDepth else {
                     throw APIError.validation(field: fieldName, "nests deeper than \(InputLimits.maxDepth) levels")
                 }
                 let isObject = byte == UInt8(ascii: "{")
-                containers.append((isObject, containers.isEmpty ? "" : (containers.last!.isObject ? pendingKey : currentKey)))
+                let key = containers.isEmpty ? "" : (containers.last!.isObject ? pendingKey : currentKey)
+                containers.append((isObject, key, shape.resolved(valueSchema, as: isObject ? .object : .array)))
                 expectingKey = isObject
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 _ = containers.popLast()
@@ -82,7 +97,7 @@ enum InputLimits {
                 escape += 1
                 if escape == 6 {
                     escape = 0
-                    if unicodeEscape == 0 { throw APIError.validation(field: stringField, "must not contain NUL characters") }
+                    if unicodeEscape == 0 { try refuseNUL() }
                     try counted(UInt8(ascii: "?"))
                 }
                 return
@@ -96,12 +111,10 @@ enum InputLimits {
                 inString = false
                 if stringIsKey {
                     pendingKey = String(decoding: keyBytes, as: UTF8.self)
-                    if let fields, containers.count == 1, !fields.contains(pendingKey) {
-                        throw APIError.validation(field: pendingKey.isEmpty ? "body" : pendingKey, "is not a field of this request")
-                    }
+                    pendingSchema = try fieldSchema(pendingKey)
                 }
             case 0:
-                throw APIError.validation(field: stringField, "must not contain NUL characters")
+                try refuseNUL()
             case 0x80..<0xC0:
                 if stringIsKey { keyBytes.append(byte) }  // a continuation byte: same character
             default:
@@ -119,9 +132,32 @@ enum InputLimits {
                 }
                 return
             }
-            let key = containers.last?.isObject == true ? pendingKey : currentKey
-            let limit = maxLengths[key] ?? InputLimits.defaultMaxLength
-            if length > limit { throw APIError.validation(field: key.isEmpty ? "body" : key, "must be at most \(limit) characters") }
+            if length > limit {
+                let key = containers.last?.isObject == true ? pendingKey : currentKey
+                throw APIError.validation(field: key.isEmpty ? "body" : key, "must be at most \(limit) characters")
+            }
+        }
+
+        /// The schema of the value being read: the root, an object's field, or an array's item.
+        private var valueSchema: JSONSchema? {
+            guard let container = containers.last else { return shape.root }
+            return container.isObject ? pendingSchema : container.schema?.items
+        }
+
+        /// The schema of an object's field; a field the object's schema does not allow is refused.
+        private func fieldSchema(_ key: String) throws(APIError) -> JSONSchema? {
+            guard let object = containers.last?.schema else { return nil }
+            if let property = object.properties?[key] { return property }
+            switch object.additionalProperties {
+            case .schema(let values)?: return values
+            case .allowed(false)?: throw APIError.validation(field: key.isEmpty ? "body" : key, "is not a field of this request")
+            default: return nil
+            }
+        }
+
+        /// In a declared string; free-form JSON and keys are stored encoded, where a NUL is harmless.
+        private func refuseNUL() throws(APIError) {
+            if !stringIsKey, refusesNUL { throw APIError.validation(field: stringField, "must not contain NUL characters") }
         }
 
         private var stringField: String {

@@ -6,25 +6,57 @@ import Testing
 
 /// Every string the API accepts is bounded, and checked before any work is done.
 @Suite struct InputLimitsTests {
-    static func check(_ json: String, _ limits: [String: Int] = [:]) -> APIError? {
-        do {
-            try InputLimits.check(Array(json.utf8), maxLengths: limits)
+    struct Sample: Decodable, LongTextInput {
+        struct Outer: Decodable { let inner: String? }
+        struct Counted: Decodable { let b: Int? }
+        let name: String?
+        let systemPrompt: String?
+        let tools: [String]?
+        let outer: Outer?
+        let a: Counted?
+        let c: String?
+        let extra: JSONValue?
+        static let maxLengths = ["system_prompt": 1_000]
+
+        enum CodingKeys: String, CodingKey {
+            case name, tools, outer, a, c, extra
+            case systemPrompt = "system_prompt"
+        }
+    }
+
+    static func check(_ json: String, _ shape: RequestShape = .of(Sample.self)) -> APIError? {
+        do throws(APIError) {
+            try InputLimits.check(Array(json.utf8), against: shape)
             return nil
         } catch {
             return error
         }
     }
 
-    @Test func stringsAreBoundedByTheirKey() {
+    @Test func declaredStringsAreBoundedByTheirSchema() {
         let long = String(repeating: "x", count: 256)
         #expect(Self.check(#"{"name":"\#(long)"}"#)?.details?["field"] == "name")
         #expect(Self.check(#"{"name":"\#(long.dropLast())"}"#) == nil)
-        #expect(Self.check(#"{"system_prompt":"\#(long)"}"#, ["system_prompt": 1000]) == nil)
+        #expect(Self.check(#"{"system_prompt":"\#(long)"}"#) == nil)
+        #expect(Self.check(#"{"system_prompt":"\#(String(repeating: "x", count: 1_001))"}"#)?.details?["field"] == "system_prompt")
         #expect(Self.check(#"{"tools":["a","\#(long)"]}"#)?.details?["field"] == "tools", "an array's strings take its key")
         #expect(Self.check(#"{"outer":{"inner":"\#(long)"}}"#)?.details?["field"] == "inner")
         #expect(Self.check(#"{"a":{"b":1},"c":"\#(long)"}"#)?.details?["field"] == "c", "keys are tracked past nested objects")
         #expect(Self.check(#"{"\#(long)":1}"#) != nil, "keys are bounded too")
-        #expect(Self.check(#""\#(long)""#)?.details?["field"] == "body")
+    }
+
+    @Test func fieldsOutsideTheSchemaAreRefusedAtAnyLevel() {
+        #expect(Self.check(#"{"nmae":"x"}"#)?.details?["field"] == "nmae")
+        #expect(Self.check(#"{"outer":{"inner":"x","other":1}}"#)?.details?["field"] == "other")
+        #expect(Self.check(#"{"extra":{"anything":{"goes":[1,"here"]}}}"#) == nil, "free-form JSON has no fields to keep to")
+    }
+
+    @Test func freeFormJSONHasOneBoundAndMayHoldNUL() {
+        let long = String(repeating: "x", count: 5_000)
+        #expect(Self.check(#"{"extra":{"deep":["\#(long)"]}}"#) == nil)
+        #expect(Self.check(#"{"extra":"abc\u0000def"}"#) == nil, "stored encoded, where a NUL is harmless")
+        let tooLong = String(repeating: "x", count: InputLimits.freeFormMaxLength + 1)
+        #expect(Self.check(#"{"extra":{"k":"\#(tooLong)"}}"#)?.details?["field"] == "k")
     }
 
     @Test func charactersNotBytesAreCounted() {
@@ -33,19 +65,19 @@ import Testing
         #expect(Self.check(#"{"name":"\#(chinese)测"}"#) != nil)
         let escaped = String(repeating: #"\n"#, count: 255)
         #expect(Self.check(#"{"name":"\#(escaped)"}"#) == nil, "an escape is one character")
-        #expect(Self.check(#"{"name":"a\"b\\","next":"c"}"#) == nil, "escaped quotes do not end the string")
+        #expect(Self.check(#"{"name":"a\"b\\","c":"c"}"#) == nil, "escaped quotes do not end the string")
     }
 
-    @Test func nulCharactersAreRefused() {
-        #expect(Self.check(#"{"value":"abc\u0000def"}"#)?.message.contains("NUL") == true)
-        #expect(Self.check(#"{"value":"abc\u0001def"}"#) == nil)
+    @Test func nulCharactersAreRefusedInDeclaredStrings() {
+        #expect(Self.check(#"{"name":"abc\u0000def"}"#)?.message.contains("NUL") == true)
+        #expect(Self.check(#"{"name":"abc\u0001def"}"#) == nil)
     }
 
     @Test func nestingIsBounded() {
         let deep = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
-        #expect(Self.check(deep)?.message.contains("nests deeper") == true)
+        #expect(Self.check(deep, RequestShape(root: .anyJSON, components: [:]))?.message.contains("nests deeper") == true)
         let fine = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
-        #expect(Self.check(fine) == nil)
+        #expect(Self.check(fine, RequestShape(root: .anyJSON, components: [:])) == nil)
     }
 
     /// Unauthenticated memory exhaustion: an 8 MiB username is refused before the throttle

@@ -34,6 +34,8 @@ struct JSONSchema: Codable, Equatable, Sendable {
     var minItems: Int?
     var exclusiveMinimum: Double?
     var exclusiveMaximum: Double?
+    /// What a map's keys must match (boxed: a struct cannot hold itself).
+    var propertyNamesBox: [JSONSchema]?
 
     indirect enum AdditionalProperties: Codable, Equatable, Sendable {
         case allowed(Bool)
@@ -69,6 +71,7 @@ struct JSONSchema: Codable, Equatable, Sendable {
         case anyOfBox = "anyOf"
         case oneOfBox = "oneOf"
         case notBox = "not"
+        case propertyNamesBox = "propertyNames"
     }
 
     init() {}
@@ -222,10 +225,11 @@ struct JSONSchema: Codable, Equatable, Sendable {
         return schema
     }
 
-    static func map(of values: JSONSchema) -> JSONSchema {
+    static func map(of values: JSONSchema, keys: JSONSchema? = nil) -> JSONSchema {
         var schema = JSONSchema()
         schema.type = ["object"]
         schema.additionalProperties = .schema(values)
+        schema.propertyNamesBox = keys.map { [$0] }
         return schema
     }
 

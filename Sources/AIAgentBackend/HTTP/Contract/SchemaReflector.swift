@@ -300,20 +300,51 @@ final class SchemaReflector {
     }
 }
 
-/// The fields each request body type reads, reflected once per type; nil for a type that
-/// is not an object with fields (its body is then not limited to them).
-enum RequestFields {
-    private static let known = Mutex<[ObjectIdentifier: Set<String>?]>([:])
+/// The schema a request body type declares, reflected once per type: `InputLimits` checks
+/// raw bodies against it, so what the server accepts is what the OpenAPI document says.
+struct RequestShape: Sendable {
+    let root: JSONSchema
+    let components: [String: JSONSchema]
 
-    static func of(_ type: any Decodable.Type) -> Set<String>? {
-        if let fields = known.withLock({ $0[ObjectIdentifier(type)] }) { return fields }
+    private static let known = Mutex<[ObjectIdentifier: RequestShape]>([:])
+
+    static func of(_ type: any Decodable.Type) -> RequestShape {
+        if let shape = known.withLock({ $0[ObjectIdentifier(type)] }) { return shape }
         let reflector = SchemaReflector()
-        let schema = reflector.schema(for: type, .request)
-        let name = schema.ref.map { String($0.dropFirst("#/components/schemas/".count)) }
-        let keys = name.flatMap { reflector.components[$0]?.properties?.keys }.map(Set.init)
-        let fields: Set<String>? = keys?.isEmpty == false ? keys : nil
-        known.withLock { $0[ObjectIdentifier(type)] = fields }
-        return fields
+        let shape = RequestShape(root: reflector.schema(for: type, .request), components: reflector.components)
+        known.withLock { $0[ObjectIdentifier(type)] = shape }
+        return shape
+    }
+
+    enum Kind { case object, array, string }
+
+    /// The schema a value of `kind` meets at `schema`: references followed, and of a union
+    /// (`nullable`, `anyOf`, `oneOf`) the branches of that kind, objects' fields merged.
+    /// Nil stands for free-form JSON.
+    func resolved(_ schema: JSONSchema?, as kind: Kind) -> JSONSchema? {
+        guard var schema else { return nil }
+        for _ in 0..<16 {
+            guard let ref = schema.ref else { break }
+            guard let target = components[String(ref.dropFirst("#/components/schemas/".count))] else { return nil }
+            schema = target
+        }
+        if let branches = schema.anyOfBox ?? schema.oneOfBox {
+            let matching = branches.compactMap { resolved($0, as: kind) }
+            guard var merged = matching.first else { return nil }
+            for other in matching.dropFirst() {
+                merged.properties = (merged.properties ?? [:]).merging(other.properties ?? [:]) { first, _ in first }
+                if other.additionalProperties != .allowed(false) { merged.additionalProperties = other.additionalProperties }
+            }
+            return merged
+        }
+        guard let types = schema.type, types.count < JSONSchema.anyJSON.type!.count else { return nil }
+        let name =
+            switch kind {
+            case .object: "object"
+            case .array: "array"
+            case .string: "string"
+            }
+        return types.contains(name) ? schema : nil
     }
 }
 

@@ -66,6 +66,9 @@ struct SchemaValidator {
         case .object(let object):
             for key in schema.required ?? [] where object[key] == nil { return "\(path): '\(key)' is missing" }
             for (key, member) in object {
+                if let names = schema.propertyNamesBox?.first, let problem = violation(of: .string(key), against: names, at: "\(path) key") {
+                    return problem
+                }
                 if let propertySchema = schema.properties?[key] {
                     if let problem = violation(of: member, against: propertySchema, at: "\(path).\(key)") { return problem }
                 } else if case .schema(let values)? = schema.additionalProperties {

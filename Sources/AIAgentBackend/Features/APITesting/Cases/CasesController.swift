@@ -227,14 +227,6 @@ enum Multipart {
     }
 }
 
-extension CasesController.CaseInput: LongTextInput {
-    // Step bodies and URLs are long; a JSON body's own strings are limited by their keys (255 by default).
-    static let maxLengths = [
-        "url": 4_000, "raw": 1_000_000, "content_base64": 5_000_000, "value": 100_000, "regex": 2_000, "path": 1_000,
-        "rows": 10_000,
-    ]
-}
-
 extension CasesController.CaseInput: SchemaRefining {
     static let fieldSchemas: [String: JSONSchema] = [
         "name": .text(1...200, nonBlank: true),

@@ -139,3 +139,25 @@ struct Assertion: Codable, Sendable, Equatable {
         case ltMs = "lt_ms"
     }
 }
+
+// Longer than the default 255 characters; strings inside free-form JSON (a JSON body,
+// variables, data rows, expected values) take `InputLimits.freeFormMaxLength`.
+extension StepRequest: LongTextInput {
+    static let maxLengths = ["url": 4_000, "headers": 8_000, "query": 4_000]
+}
+
+extension RequestBody: LongTextInput {
+    static let maxLengths = ["raw": 1_000_000, "form": 100_000]
+}
+
+extension MultipartField: LongTextInput {
+    static let maxLengths = ["value": 100_000, "content_base64": 5_000_000]
+}
+
+extension Extraction: LongTextInput {
+    static let maxLengths = ["path": 1_000, "regex": 2_000]
+}
+
+extension Assertion: LongTextInput {
+    static let maxLengths = ["path": 1_000]
+}

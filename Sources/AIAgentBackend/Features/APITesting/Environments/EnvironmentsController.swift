@@ -123,7 +123,7 @@ struct EnvironmentsController {
             environment.variablesJSON = JSONColumn.encode(try secrets.seal(variables, keeping: try environment.variables, field: "variables"))
         }
         if let headers = input.headers {
-            if let bad = headers.keys.first(where: { $0.isEmpty || $0.contains(where: { !$0.isASCII || $0.isWhitespace || $0 == ":" }) }) {
+            if let bad = headers.keys.first(where: { !RequestHeaders.isName($0) }) {
                 throw APIError.validation(field: "headers.\(bad)", "is not a valid header name")
             }
             environment.headersJSON = JSONColumn.encode(headers)
@@ -138,14 +138,21 @@ struct EnvironmentsController {
     }
 }
 
-extension EnvironmentsController.EnvironmentInput: LongTextInput {
-    static let maxLengths = ["value": 10_000, "token": 10_000, "password": 1_000, "client_secret": 1_000]
+/// Header names as HTTP allows them: visible ASCII without a colon.
+enum RequestHeaders {
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) && $0 != ":" }
+    }
+    static let nameSchema = JSONSchema.string(minLength: 1, maxLength: InputLimits.defaultMaxLength, pattern: "^[!-9;-~]+$")
 }
 
 extension EnvironmentsController.EnvironmentInput: SchemaRefining {
     static let fieldSchemas: [String: JSONSchema] = [
         "name": .text(1...100, nonBlank: true),
-        "base_urls": .map(of: .string(format: "uri", maxLength: InputLimits.defaultMaxLength, pattern: "^[hH][tT][tT][pP][sS]?://")),
+        "base_urls": .map(
+            of: .string(format: "uri", maxLength: InputLimits.defaultMaxLength, pattern: "^[hH][tT][tT][pP][sS]?://[^/?#]"),
+            keys: SecretValues.nameSchema),
+        "headers": .map(of: .string(maxLength: 8_000, pattern: #"^[^\x00]*$"#), keys: RequestHeaders.nameSchema),
         "timeout_ms": .integer(minimum: EnvironmentsController.timeouts.lowerBound, maximum: EnvironmentsController.timeouts.upperBound),
         "max_redirects": .integer(minimum: EnvironmentsController.redirects.lowerBound, maximum: EnvironmentsController.redirects.upperBound),
     ]

@@ -35,3 +35,7 @@ struct RequestAuth: Codable, Sendable, Equatable {
         case clientAuth = "client_auth"
     }
 }
+
+extension RequestAuth: LongTextInput {
+    static let maxLengths = ["token": 10_000, "value": 10_000, "password": 1_000, "client_secret": 1_000, "token_url": 2_000, "scope": 1_000]
+}

@@ -8,6 +8,11 @@ struct Variable: Codable, Sendable, Equatable {
     var secret: Bool?
 }
 
+extension Variable: LongTextInput, SchemaRefining {
+    static let maxLengths = ["value": 10_000]
+    static let fieldSchemas: [String: JSONSchema] = ["name": SecretValues.nameSchema]
+}
+
 /// A variable as stored: a secret value sealed by the `SecretBox`.
 struct StoredVariable: Codable, Sendable, Equatable {
     var name: String
@@ -39,6 +44,7 @@ struct SecretValues: Sendable {
     static func isName(_ name: String) -> Bool {
         name.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_.\-]{0,99}/) != nil
     }
+    static let nameSchema = JSONSchema.string(maxLength: 100, pattern: #"^[A-Za-z_][A-Za-z0-9_.\-]*$"#)
 
     // MARK: - Variables
 

@@ -108,7 +108,7 @@ struct ProjectsController {
 }
 
 extension ProjectsController.ProjectInput: LongTextInput {
-    static let maxLengths = ["description": 2_000, "value": 10_000]
+    static let maxLengths = ["description": 2_000]
 }
 
 extension ProjectsController.ProjectInput: SchemaRefining {
