@@ -89,6 +89,8 @@ final class SchemaReflector {
     /// Request strings carry the limit `InputLimits` enforces.
     private static func bounded(_ schema: JSONSchema, maxLength: Int) -> JSONSchema {
         var schema = schema
+        // Free-form JSON has one bound for all its strings (`InputLimits.freeFormMaxLength`), not a field's.
+        guard schema != .anyJSON else { return schema }
         if schema.type?.contains("string") == true, schema.enumValues == nil, schema.format == nil {
             schema.maxLength = min(schema.maxLength ?? maxLength, maxLength)
             schema.pattern = schema.pattern ?? JSONSchema.text(0...maxLength).pattern

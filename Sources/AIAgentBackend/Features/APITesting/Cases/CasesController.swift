@@ -231,5 +231,11 @@ extension CasesController.CaseInput: SchemaRefining {
     static let fieldSchemas: [String: JSONSchema] = [
         "name": .text(1...200, nonBlank: true),
         "tags": Tags.schema,
+        "flagged": {
+            // Imports set the flag; a person can only clear it.
+            var onlyCleared = JSONSchema.boolean
+            onlyCleared.constValue = false
+            return onlyCleared
+        }(),
     ]
 }

@@ -57,10 +57,7 @@ struct SecretValues: Sendable {
                 throw APIError.validation(field: "\(pointer).name", "must start with a letter or _ and hold only letters, digits, _ . -")
             }
             guard seen.insert(variable.name).inserted else { throw APIError.validation(field: "\(pointer).name", "is repeated") }
-            guard variable.secret == true else {
-                guard let value = variable.value else { throw APIError.validation(field: "\(pointer).value", "is required") }
-                return StoredVariable(name: variable.name, value: value, secret: false)
-            }
+            guard variable.secret == true else { return StoredVariable(name: variable.name, value: variable.value ?? "", secret: false) }
             if variable.value == nil || variable.value == Self.mask {
                 guard let previous = stored.first(where: { $0.name == variable.name && $0.secret }) else {
                     throw APIError.validation(field: "\(pointer).value", "is required for a new secret")
