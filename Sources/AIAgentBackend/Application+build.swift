@@ -87,7 +87,8 @@ struct AppServices: @unchecked Sendable {
         contract = APIContract()
         router = buildRouter(
             settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-            gateway: gateway, tools: tools, invalidations: invalidations)
+            gateway: gateway, tools: tools, invalidations: invalidations,
+            runs: .init(jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes))
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -132,7 +133,8 @@ struct AppServices: @unchecked Sendable {
 
 func buildRouter(
     settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
-    contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus
+    contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
+    runs: APITestingRoutes.RunServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
@@ -172,7 +174,7 @@ func buildRouter(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
         contextTokens: settings.chatContextTokens
     ).register(on: api)
-    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings))
+    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), runs: runs)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

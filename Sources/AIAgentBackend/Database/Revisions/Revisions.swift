@@ -13,6 +13,7 @@ public enum Revisions {
         NormalizeUsernames(),
         CreateJobs(),
         CreateAPITesting(),
+        CreateTestRuns(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -1,6 +1,6 @@
 /// Registers the API-testing resources: projects and everything nested in them.
 enum APITestingRoutes {
-    static func register(on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox) {
+    static func register(on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox, runs: RunServices) {
         let secrets = SecretValues(box: secretBox)
         let projects = ProjectRepository(database: database)
         let endpoints = EndpointRepository(database: database)
@@ -11,5 +11,24 @@ enum APITestingRoutes {
         EndpointsController(projects: projects, endpoints: endpoints).register(on: api)
         CasesController(projects: projects, cases: cases, endpoints: endpoints, suites: SuiteRepository(database: database)).register(on: api)
         SuitesController(projects: projects, suites: SuiteRepository(database: database), cases: cases).register(on: api)
+        let (environments, suites) = (EnvironmentRepository(database: database, secrets: secrets), SuiteRepository(database: database))
+        let runRepository = RunRepository(database: database)
+        let events = RunEvents()
+        RunsController(
+            projects: projects, runs: runRepository, environments: environments, suites: suites, cases: cases, jobs: runs.jobs, events: events
+        ).register(on: api)
+        let executor = RunExecutor(
+            runs: runRepository, environments: environments, suites: suites, endpoints: endpoints, jobs: runs.jobs,
+            events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes)
+        runs.handlers.register(RunJob.kind, executor.handle)
+    }
+
+    /// What the runs need beyond the database: the queue their jobs go to, the handlers
+    /// the worker runs, and the egress client API-test requests go through.
+    struct RunServices {
+        let jobs: JobQueue
+        let handlers: JobHandlers
+        let egress: EgressClient
+        let maxBodyBytes: Int
     }
 }

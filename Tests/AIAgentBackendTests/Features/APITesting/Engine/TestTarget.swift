@@ -15,6 +15,10 @@ final class TestTarget: Sendable {
         var validTokens: Set<String> = []
         var tokenLifetime = 3600
         var slowRequestsStarted = 0
+        /// `/tracked/{marker}`: requests by marker, and how many were in flight at once.
+        var hits: [String: Int] = [:]
+        var inFlight = 0
+        var maxInFlight = 0
     }
 
     static let clientID = "client-1"
@@ -108,6 +112,22 @@ final class TestTarget: Sendable {
             holder.withLock { $0.slowRequestsStarted += 1 }
             try await Task.sleep(for: .seconds(5))
             return json(["slow": true])
+        }
+        // `?ms=N` holds the answer N milliseconds; `?status=N` answers with that status, and
+        // `?fail_first=N` with 500 to the marker's first N requests.
+        router.get("/tracked/{marker}") { request, context in
+            let marker = context.parameters.get("marker") ?? ""
+            let hit = holder.withLock { state in
+                state.hits[marker, default: 0] += 1
+                state.inFlight += 1
+                state.maxInFlight = max(state.maxInFlight, state.inFlight)
+                return state.hits[marker] ?? 0
+            }
+            defer { holder.withLock { $0.inFlight -= 1 } }
+            if let ms = request.uri.queryParameters["ms"].flatMap({ Int($0) }) { try await Task.sleep(for: .milliseconds(ms)) }
+            let failFirst = request.uri.queryParameters["fail_first"].flatMap { Int($0) } ?? 0
+            let status = hit <= failFirst ? 500 : request.uri.queryParameters["status"].flatMap { Int($0) } ?? 200
+            return json(["marker": .string(marker), "key": .string(request.headers[.init("X-Api-Key")!] ?? "")], status: .init(code: status))
         }
         router.get("/large") { _, _ in
             Response(
