@@ -135,6 +135,7 @@ struct CasesController {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw APIError.validation(field: "csv", "is not UTF-8 text") }
         var definition = try testCase.definition
         definition.data = try CSVTable.parse(text)
+        try definition.validate()
         testCase.definitionJSON = JSONColumn.encode(definition)
         try await cases.save(testCase)
         return try TestCaseResponse(testCase)
@@ -160,23 +161,10 @@ struct CasesController {
         }
         var definition = try testCase.definition
         if let variables = input.variables { definition.variables = variables }
-        if let data = input.data {
-            if let data { try Self.check(data) }
-            definition.data = data
-        }
-        // Decoding checked the steps' shape; what they mean is the engine's to judge when the case runs.
+        if let data = input.data { definition.data = data }
         if let steps = input.steps { definition.steps = steps }
+        try definition.validate()
         testCase.definitionJSON = JSONColumn.encode(definition)
-    }
-
-    /// Every row as wide as the columns, and the columns named once.
-    private static func check(_ data: DataTable) throws(APIError) {
-        guard Set(data.columns).count == data.columns.count, !data.columns.contains("") else {
-            throw APIError.validation(field: "data.columns", "must be distinct, non-empty names")
-        }
-        if let index = data.rows.firstIndex(where: { $0.count != data.columns.count }) {
-            throw APIError.validation(field: "data.rows[\(index)]", "must hold \(data.columns.count) values, one per column")
-        }
     }
 }
 

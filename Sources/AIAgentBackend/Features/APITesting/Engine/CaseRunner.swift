@@ -36,6 +36,11 @@ struct CaseRunner: Sendable {
         } else {
             iterations.append((name, [:]))
         }
+        guard !definition.steps.isEmpty else {
+            let error = StepError(kind: .invalidRequest, message: "the case has no steps")
+            let step = StepResult(name: "steps", kind: .set, assertions: [], extracted: [:], error: error, passed: false)
+            return [CaseResult(name: name, status: .error, steps: [step], durationMs: 0)]
+        }
         var results: [CaseResult] = []
         for iteration in iterations {
             await onEvent(.iterationStarted(name: iteration.name))

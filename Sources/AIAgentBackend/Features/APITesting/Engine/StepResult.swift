@@ -3,7 +3,7 @@ import Foundation
 /// The evidence of one step, redacted before it leaves the engine: what was sent, what came
 /// back, how long it took, what was checked and extracted, and how to reproduce it.
 struct StepResult: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable { case request, wait, set }
+    enum Kind: String, Codable, Sendable, CaseIterable { case request, wait, set }
 
     var name: String
     var kind: Kind
@@ -63,7 +63,7 @@ struct AssertionResult: Codable, Sendable, Equatable {
 
 /// Why a step could not complete; the message is meant for the person reading the run.
 struct StepError: Codable, Sendable, Equatable, Error {
-    enum Kind: String, Codable, Sendable {
+    enum Kind: String, Codable, Sendable, CaseIterable {
         case connectionRefused = "connection_refused"
         case dns, tls, timeout
         case egressRefused = "egress_refused"
@@ -77,7 +77,7 @@ struct StepError: Codable, Sendable, Equatable, Error {
 
 /// One iteration of a case: one data row, or the case once without data.
 struct CaseResult: Codable, Sendable, Equatable {
-    enum Status: String, Codable, Sendable { case passed, failed, error, cancelled }
+    enum Status: String, Codable, Sendable, CaseIterable { case passed, failed, error, cancelled }
     var name: String
     var status: Status
     var steps: [StepResult]

@@ -10,7 +10,7 @@ extension TestCaseDefinition {
     /// Everything that can be checked before a run: a 422 naming the first bad field by its
     /// path (`steps[1].assert[0].op`).
     func validate() throws(APIError) {
-        guard !steps.isEmpty else { throw .validation(field: "steps", "must hold at least one step") }
+        // No steps is a draft: it may be saved, and a run records it as an error.
         guard steps.count <= Self.maxSteps else { throw .validation(field: "steps", "must hold at most \(Self.maxSteps) steps") }
         for (name, value) in variables ?? [:] {
             try Self.checkVariableName(name, field: "variables")

@@ -225,7 +225,3 @@ extension RunsController.RunInput: SchemaRefining {
         "concurrency": .integer(minimum: RunPlan.concurrencies.lowerBound, maximum: RunPlan.concurrencies.upperBound),
     ]
 }
-
-extension CaseResult.Status: CaseIterable {
-    static let allCases: [CaseResult.Status] = [.passed, .failed, .error, .cancelled]
-}

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 
 /// Which part of a run a case played.
-enum CaseRole: String, Codable, Sendable {
+enum CaseRole: String, Codable, Sendable, CaseIterable {
     case setup, `case`, teardown
 }
 

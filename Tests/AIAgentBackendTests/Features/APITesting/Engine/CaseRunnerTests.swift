@@ -51,6 +51,17 @@ import Testing
         try JSONValue(parsing: try #require(result.steps[step].response?.body))
     }
 
+    /// A draft may be saved without steps; running it is an error, never a pass.
+    @Test func aCaseWithoutStepsIsAnError() async throws {
+        try await TestTarget.with { target in
+            try await Self.withRunner { runner in
+                let results = try await Self.run(#"{"steps": []}"#, target, runner: runner)
+                #expect(results.map(\.status) == [.error])
+                #expect(results.first?.steps.first?.error?.message == "the case has no steps")
+            }
+        }
+    }
+
     @Test func dataRowsRunAsNamedIterationsWithTheirOwnScope() async throws {
         try await TestTarget.with { target in
             try await Self.withRunner { runner in

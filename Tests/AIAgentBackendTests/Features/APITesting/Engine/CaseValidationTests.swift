@@ -25,7 +25,6 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"steps": []}"#, "steps"),
         (step(#"{"name": "s"}"#), "steps[1]"),
         (step(#"{"name": "s", "wait": {"ms": 1}, "set": {"a": 1}}"#), "steps[1]"),
         (step(#"{"name": "s", "wait": {"ms": -1}}"#), "steps[1].wait.ms"),
