@@ -13,6 +13,7 @@ public enum Revisions {
         NormalizeUsernames(),
         CreateJobs(),
         CreateAPITesting(),
+        CreateImports(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -76,7 +76,7 @@ struct ProjectRepository: Sendable {
         try await database.database.transaction { database in
             let sql = database as! any SQLDatabase
             // Children first: SQLite may run without foreign-key cascades.
-            for table in ["test_runs", "test_suites", "test_cases", "endpoints", "environments", "project_members"] {
+            for table in ["test_runs", "test_suites", "test_cases", "endpoints", "imports", "environments", "project_members"] {
                 try await sql.delete(from: table).where("project_id", .equal, SQLBind(id)).run()
             }
             try await project.delete(on: database)

@@ -38,8 +38,12 @@ struct APITestingFixture {
     let tester: String
     let testerID: UUID
 
-    static func with(_ kind: DatabaseKind, _ body: @escaping @Sendable (APITestingFixture) async throws -> Void) async throws {
-        let settings = try await TestDatabases.settings(kind)
+    static func with(
+        _ kind: DatabaseKind, configure: (inout Settings) -> Void = { _ in }, _ body: @escaping @Sendable (APITestingFixture) async throws -> Void
+    ) async throws {
+        var configured = try await TestDatabases.settings(kind)
+        configure(&configured)
+        let settings = configured
         try await withServices(settings) { services, client in
             let admin = try await client.login().accessToken
             let testerID = try await client.createUser("tess", roles: ["tester"], adminToken: admin)
