@@ -14,6 +14,7 @@ public enum Revisions {
         CreateJobs(),
         CreateAPITesting(),
         CreateTestRuns(),
+        CreateImports(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -168,10 +168,26 @@ struct CasesController {
     }
 }
 
-/// The first file part of a `multipart/form-data` body, for uploads sent from a form.
+/// The parts of a `multipart/form-data` body, for uploads sent from a form.
 enum Multipart {
-    /// Nil when the body is not multipart; a 422 when it is but holds no file.
+    struct Part {
+        /// `name` and `filename` of the part's Content-Disposition.
+        var name: String?
+        var filename: String?
+        var content: [UInt8]
+    }
+
+    /// The first file part: nil when the body is not multipart; a 422 when it is but holds no file.
     static func firstFile(in body: [UInt8], contentType: String?) throws(APIError) -> [UInt8]? {
+        guard let parts = try parts(in: body, contentType: contentType) else { return nil }
+        guard let file = parts.first(where: { $0.filename != nil }) else {
+            throw APIError.validation(field: "file", "the multipart body holds no file part")
+        }
+        return file.content
+    }
+
+    /// Every part, in order; nil when the body is not multipart.
+    static func parts(in body: [UInt8], contentType: String?) throws(APIError) -> [Part]? {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
         guard
             let boundary = contentType.split(separator: ";").lazy.map({ $0.trimmingCharacters(in: .whitespaces) })
@@ -182,15 +198,29 @@ enum Multipart {
         else { throw APIError.validation(field: "Content-Type", "multipart/form-data needs a boundary") }
         let delimiter = Array("--\(boundary)".utf8)
         let headerEnd = Array("\r\n\r\n".utf8)
+        var parts: [Part] = []
         for part in split(body, by: delimiter).dropFirst() {
             guard let headerRange = firstRange(of: headerEnd, in: part) else { continue }
-            let headers = String(decoding: part[..<headerRange.lowerBound], as: UTF8.self).lowercased()
-            guard headers.contains("filename=") else { continue }
+            let headers = String(decoding: part[..<headerRange.lowerBound], as: UTF8.self)
             var content = part[headerRange.upperBound...]
             if content.suffix(2).elementsEqual("\r\n".utf8) { content = content.dropLast(2) }
-            return Array(content)
+            parts.append(
+                Part(name: disposition("name", in: headers), filename: disposition("filename", in: headers), content: Array(content)))
         }
-        throw APIError.validation(field: "file", "the multipart body holds no file part")
+        return parts
+    }
+
+    /// A parameter (`name="file"`) of the Content-Disposition header among `headers`.
+    private static func disposition(_ parameter: String, in headers: String) -> String? {
+        for line in headers.split(whereSeparator: \.isNewline) where line.lowercased().hasPrefix("content-disposition:") {
+            for item in line.split(separator: ";").dropFirst() {
+                let pair = item.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == parameter {
+                    return pair[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["\""])
+                }
+            }
+        }
+        return nil
     }
 
     private static func split(_ bytes: [UInt8], by delimiter: [UInt8]) -> [ArraySlice<UInt8>] {

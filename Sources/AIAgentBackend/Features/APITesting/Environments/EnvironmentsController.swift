@@ -70,16 +70,8 @@ struct EnvironmentsController {
         let project = try await projects.visible(from: context)
         let input = try await request.decodeJSON(as: EnvironmentInput.self, context: context)
         guard input.name != nil else { throw APIError.validation(field: "name", "is required") }
-        let environment = TestEnvironment()
-        environment.projectID = try project.requireID()
-        environment.baseURLsJSON = "{}"
-        environment.variablesJSON = "[]"
-        environment.headersJSON = "{}"
-        environment.authJSON = JSONColumn.encode(RequestAuth(type: .none))
-        environment.verifyTLS = true
-        environment.timeoutMs = 30_000
-        environment.followRedirects = true
-        environment.maxRedirects = 5
+        // The name is checked and set by `apply`.
+        let environment = TestEnvironment(projectID: try project.requireID(), name: "")
         try await apply(input, to: environment, in: project)
         try await environments.save(environment)
         context.audit?.resourceID = environment.id?.uuidString

@@ -27,6 +27,20 @@ final class TestEnvironment: Model, @unchecked Sendable {
 
     init() {}
 
+    /// A new environment of the project with the default HTTP options and nothing else set.
+    init(projectID: UUID, name: String) {
+        self.projectID = projectID
+        self.name = name
+        baseURLsJSON = "{}"
+        variablesJSON = "[]"
+        headersJSON = "{}"
+        authJSON = JSONColumn.encode(RequestAuth(type: .none))
+        verifyTLS = true
+        timeoutMs = 30_000
+        followRedirects = true
+        maxRedirects = 5
+    }
+
     var baseURLs: [String: String] { get throws { try JSONColumn.decode(baseURLsJSON) } }
     var variables: [StoredVariable] { get throws { try JSONColumn.decode(variablesJSON) } }
     var headers: [String: String] { get throws { try JSONColumn.decode(headersJSON) } }

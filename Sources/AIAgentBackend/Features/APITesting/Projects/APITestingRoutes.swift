@@ -10,6 +10,7 @@ enum APITestingRoutes {
             .register(on: api)
         EndpointsController(projects: projects, endpoints: endpoints).register(on: api)
         CasesController(projects: projects, cases: cases, endpoints: endpoints, suites: SuiteRepository(database: database)).register(on: api)
+        ImportsController(projects: projects, imports: ImportRepository(database: database, secrets: secrets)).register(on: api)
         SuitesController(projects: projects, suites: SuiteRepository(database: database), cases: cases).register(on: api)
         let (environments, suites) = (EnvironmentRepository(database: database, secrets: secrets), SuiteRepository(database: database))
         let runRepository = RunRepository(database: database)
