@@ -33,6 +33,27 @@ ensure_deps() {
   _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest python3-requests python3-yaml >/dev/null
 }
 
+# The peers of scripts/bench-api-testing, each in a virtualenv of its own under $1, as they
+# cannot share one (httprunner 4.3.5 pins jmespath<0.10, tavern 3.7.1 needs jmespath>=1).
+# hrun formats the pytest files it makes with black; tavern 3.7.1 fails to load on pytest 9.2.
+# Apart from ensure_deps, so that scripts/test does not install them.
+ensure_bench_peers() {
+  _deps_venv "$1/httprunner" httprunner==4.3.5 pytest-xdist black || return 1
+  _deps_venv "$1/tavern" tavern==3.7.1 "pytest<9" pytest-xdist
+}
+
+# Makes the virtualenv $1 holding the packages named after it, unless it already does.
+_deps_venv() {
+  local venv="$1"
+  shift
+  [[ -f $venv/.packages && $(<"$venv/.packages") == "$*" ]] && return 0
+  echo "installing into $venv: $*" >&2
+  # A Debian system Python makes virtualenvs only with python3-venv.
+  python3 -c 'import ensurepip' 2>/dev/null ||
+    { _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; } || return 1
+  python3 -m venv "$venv" && "$venv/bin/python" -m pip install -q "$@" && echo "$*" >"$venv/.packages"
+}
+
 _deps_apt_updated=
 _deps_apt_update() {
   [[ -n $_deps_apt_updated ]] && return 0
