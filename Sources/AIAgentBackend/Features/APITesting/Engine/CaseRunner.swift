@@ -69,13 +69,16 @@ struct CaseRunner: Sendable {
                 }
             }
         } catch {
-            let result = StepResult(name: "variables", kind: .set, assertions: [], extracted: [:], error: error, passed: false)
-            return CaseResult(name: name, status: .error, steps: [result], durationMs: Self.milliseconds(.now - start))
+            let elapsed = Self.milliseconds(.now - start)
+            let result = StepResult(
+                name: "variables", kind: .set, assertions: [], extracted: [:], error: error, passed: false, durationMs: elapsed)
+            return CaseResult(name: name, status: .error, steps: [result], durationMs: elapsed)
         }
         scope.values.merge(row) { _, rowValue in rowValue }
 
         for step in definition.steps {
-            let result: StepResult
+            let stepStart = ContinuousClock.now
+            var result: StepResult
             if Task.isCancelled {
                 result = StepResult(
                     name: step.name, kind: step.request != nil ? .request : step.wait != nil ? .wait : .set, assertions: [], extracted: [:],
@@ -87,6 +90,7 @@ struct CaseRunner: Sendable {
             } else {
                 result = runSet(step, scope: &scope, mask: mask)
             }
+            result.durationMs = Self.milliseconds(.now - stepStart)
             steps.append(result)
             await onEvent(.stepFinished(iteration: name, result))
             if let error = result.error {

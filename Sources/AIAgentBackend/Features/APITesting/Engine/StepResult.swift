@@ -15,6 +15,14 @@ struct StepResult: Codable, Sendable, Equatable {
     var error: StepError?
     var curl: String?
     var passed: Bool
+    /// The whole step, from its start (templating, building the request) to the end of its
+    /// checks, extractions and redaction; `timings.total_ms` is the HTTP exchange alone.
+    var durationMs: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, request, response, timings, assertions, extracted, error, curl, passed
+        case durationMs = "duration_ms"
+    }
 }
 
 struct SentRequest: Codable, Sendable, Equatable {

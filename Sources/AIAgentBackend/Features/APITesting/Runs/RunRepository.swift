@@ -72,9 +72,20 @@ struct RunRepository: Sendable {
         try await TestResult.query(on: database.database).filter(\.$runID == runID).filter(\.$seq > seq).sort(\.$seq).limit(limit).all()
     }
 
+    /// One multi-row INSERT through SQLKit: Fluent's `create` reflects over every row's
+    /// property wrappers, which costs more than the query itself at a run's pace.
     func insert(_ results: [TestResult]) async throws {
         guard !results.isEmpty else { return }
-        try await results.create(on: database.database)
+        let createdAt = Date()
+        var insert = database.sql.insert(into: TestResult.schema).columns(
+            "id", "run_id", "seq", "case_id", "case_name", "role", "iteration", "status", "attempts", "duration_ms", "step_count",
+            "assertion_count", "steps", "timings", "created_at")
+        for row in results {
+            insert = insert.values(
+                row.id ?? UUID(), row.runID, row.seq, row.caseID, row.caseName, row.role.rawValue, row.iteration, row.status.rawValue,
+                row.attempts, row.durationMs, row.stepCount, row.assertionCount, row.stepsJSON, row.timingsJSON, createdAt)
+        }
+        try await insert.run()
     }
 
     /// Forgets a run's results: a run taken over from a dead replica starts again.

@@ -91,6 +91,13 @@ import Testing
                 #expect(login.request?.method == "POST" && login.request?.url == "\(target.baseURL)/auth/login")
                 #expect(login.request?.body == #"{"password":"pw-alice","username":"alice"}"#)
                 #expect(login.timings.map { $0.ttfbMs >= 0 && $0.totalMs >= $0.ttfbMs } == true)
+                // The whole step holds its HTTP exchange, for every request step of both iterations.
+                let requestSteps = results.flatMap(\.steps).filter { $0.kind == .request }
+                #expect(requestSteps.count == 4)
+                for step in requestSteps {
+                    let total = try #require(step.timings?.totalMs)
+                    #expect(step.durationMs >= total, "\(step.name): duration_ms \(step.durationMs) < total_ms \(total)")
+                }
                 #expect(login.curl?.hasPrefix("curl -sS -X POST '\(target.baseURL)/auth/login'") == true)
             }
         }
