@@ -143,9 +143,14 @@ struct RunExecutor: Sendable {
         await withTaskGroup(of: Bool.self) { group in
             var running = 0
             var stopped = false
-            chunks: for chunk in stride(from: 0, to: plan.caseIDs.count, by: Self.caseChunk) {
-                let ids = Array(plan.caseIDs[chunk..<min(chunk + Self.caseChunk, plan.caseIDs.count)])
-                let loaded = (try? await context.load(ids)) ?? [:]
+            let chunks = stride(from: 0, to: plan.caseIDs.count, by: Self.caseChunk).map {
+                Array(plan.caseIDs[$0..<min($0 + Self.caseChunk, plan.caseIDs.count)])
+            }
+            // The next chunk loads while this one runs, so the slots never wait for the database.
+            var next: Task<[UUID: TestCase], Never>? = chunks.first.map { ids in Task { (try? await context.load(ids)) ?? [:] } }
+            chunks: for (index, ids) in chunks.enumerated() {
+                let loaded = await next?.value ?? [:]
+                next = index + 1 < chunks.count ? Task { [ids = chunks[index + 1]] in (try? await context.load(ids)) ?? [:] } : nil
                 for id in ids {
                     if running >= plan.concurrency, let passed = await group.next() {
                         running -= 1
@@ -260,15 +265,15 @@ actor ResultWriter {
         self.events = events
     }
 
-    func record(
+    /// Encodes the results in the caller's task (cases finish in parallel; the actor only
+    /// numbers, announces and batches them).
+    nonisolated func record(
         _ results: [CaseResult], caseID: UUID, caseName: String, role: CaseRole, attempts: Int, definition: TestCaseDefinition?
     ) async {
-        for result in results {
-            seq += 1
+        let rows = results.map { result in
             let row = TestResult()
             row.id = UUID()
             row.runID = runID
-            row.seq = seq
             row.caseID = caseID
             row.caseName = caseName
             row.role = role
@@ -280,6 +285,15 @@ actor ResultWriter {
             row.assertionCount = result.steps.reduce(0) { $0 + $1.assertions.count }
             row.stepsJSON = JSONColumn.encode(result.steps)
             row.timingsJSON = JSONColumn.encode(Self.timings(result.steps, definition: definition))
+            return row
+        }
+        await append(rows)
+    }
+
+    private func append(_ rows: [TestResult]) async {
+        for row in rows {
+            seq += 1
+            row.seq = seq
             pending.append(row)
             events.publish(runID, RunEvent(name: "case_finished", data: Self.announcement(row), seq: seq))
         }
