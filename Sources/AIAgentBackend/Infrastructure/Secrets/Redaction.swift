@@ -66,8 +66,8 @@ enum Redaction {
     }
 
     /// `text` with every occurrence of each known secret value masked (API test evidence:
-    /// the values are known, wherever they appear). Longest first, so a secret holding
-    /// another is masked whole.
+    /// the values are known, wherever they appear). Pass `secrets` longest first (as
+    /// `SecretMask` keeps them), so a secret holding another is masked whole.
     static func replacing(_ secrets: [String], in text: String) -> String {
         var text = text
         for secret in secrets where !secret.isEmpty && text.contains(secret) {
