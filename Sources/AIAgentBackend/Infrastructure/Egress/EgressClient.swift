@@ -35,6 +35,9 @@ final class EgressClient: Service, Sendable {
         unverifiedClient = allowsUnverifiedTLS ? Self.makeClient(policy: policy, verifyTLS: false) : nil
     }
 
+    /// As many as a run's highest concurrency.
+    static let maxConnectionsPerHost = 64
+
     private static func makeClient(policy: EgressPolicy, verifyTLS: Bool) -> HTTPClient {
         // Redirects are followed here, one checked hop at a time, not by the client.
         var configuration = HTTPClient.Configuration(
@@ -42,6 +45,8 @@ final class EgressClient: Service, Sendable {
             maximumAllowedIdleTimeInConnectionPool: .seconds(60))
         // A refused connection fails the request at once, instead of being retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // A run's concurrent requests each get a connection, instead of queueing behind AHC's default of 8 per host.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         // Runs once each connection is up, before any request is written on it: the address
         // judged is the one DNS actually gave, for every hop.
         let check: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in

@@ -96,3 +96,53 @@ struct CaseResult: Codable, Sendable, Equatable {
         case durationMs = "duration_ms"
     }
 }
+
+/// The evidence as JSON, the same document `JSONEncoder` writes (nil fields left out), built
+/// by hand: every step of every run is stored this way, and `JSONEncoder` cost as much as the
+/// request itself. `StepResultEncodingTests` holds the two equal.
+extension StepResult {
+    var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "name": .string(name), "kind": .string(kind.rawValue), "assertions": .array(assertions.map(\.jsonValue)),
+            "extracted": .object(extracted), "passed": .bool(passed), "duration_ms": .number(durationMs),
+        ]
+        object["request"] = request?.jsonValue
+        object["response"] = response?.jsonValue
+        object["timings"] = timings.map { ["ttfb_ms": .number($0.ttfbMs), "total_ms": .number($0.totalMs)] }
+        object["error"] = error.map { ["kind": .string($0.kind.rawValue), "message": .string($0.message)] }
+        object["curl"] = curl.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+extension SentRequest {
+    var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["method": .string(method), "url": .string(url), "headers": .array(headers.map(\.jsonValue))]
+        object["body"] = body.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+extension ReceivedResponse {
+    var jsonValue: JSONValue {
+        [
+            "status": .number(Double(status)), "headers": .array(headers.map(\.jsonValue)), "body": .string(body),
+            "truncated": .bool(truncated), "size": .number(Double(size)),
+        ]
+    }
+}
+
+extension HeaderField {
+    var jsonValue: JSONValue { ["name": .string(name), "value": .string(value)] }
+}
+
+extension AssertionResult {
+    var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "type": .string(type.rawValue), "description": .string(description), "passed": .bool(passed), "soft": .bool(soft),
+        ]
+        object["expected"] = expected.map(JSONValue.string)
+        object["actual"] = actual.map(JSONValue.string)
+        return .object(object)
+    }
+}

@@ -19,7 +19,7 @@ enum APITestingRoutes {
             projects: projects, runs: runRepository, environments: environments, suites: suites, cases: cases, jobs: runs.jobs, events: events
         ).register(on: api)
         let executor = RunExecutor(
-            runs: runRepository, environments: environments, suites: suites, endpoints: endpoints, jobs: runs.jobs,
+            runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
             events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes)
         runs.handlers.register(RunJob.kind, executor.handle)
     }

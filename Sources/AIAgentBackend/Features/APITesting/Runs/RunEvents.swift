@@ -22,45 +22,77 @@ struct RunEvent: Sendable {
 /// are marked, so that a stream knows whether to wait for live events or to follow the
 /// stored results of a run another replica executes.
 final class RunEvents: Sendable {
-    /// What a stream reads: an event, or a tick telling it to look at the stored state.
+    /// What a stream reads: events are waiting in its subscription, or a tick telling it to look at the stored state.
     enum Signal: Sendable {
-        case event(RunEvent)
+        case events
         case tick
     }
 
+    /// One stream's undelivered events. The stream takes all that arrived while it was
+    /// writing the last ones, and writes them at once.
+    final class Subscription: Sendable {
+        let signals: AsyncStream<Signal>
+        fileprivate let continuation: AsyncStream<Signal>.Continuation
+        private let waiting = Mutex<[RunEvent]>([])
+
+        fileprivate init() {
+            (signals, continuation) = AsyncStream<Signal>.makeStream()
+        }
+
+        /// A stream that does not read keeps the latest events only; `run_finished`, the last, is never lost.
+        fileprivate func post(_ event: RunEvent) {
+            let wake = waiting.withLock { waiting in
+                waiting.append(event)
+                if waiting.count > 2 * RunEvents.bufferedEvents { waiting.removeFirst(waiting.count - RunEvents.bufferedEvents) }
+                return waiting.count == 1
+            }
+            if wake { continuation.yield(.events) }
+        }
+
+        func take() -> [RunEvent] {
+            waiting.withLock { waiting in
+                defer { waiting = [] }
+                return waiting
+            }
+        }
+    }
+
     private struct State {
-        var subscribers: [UUID: [UUID: AsyncStream<Signal>.Continuation]] = [:]
+        var subscribers: [UUID: [UUID: Subscription]] = [:]
         var runningHere: [UUID: Int] = [:]
     }
 
-    /// A stream that does not read keeps the latest events only; `run_finished` is never lost.
     static let bufferedEvents = 1_000
 
     private let state = Mutex(State())
 
-    func publish(_ runID: UUID, _ event: RunEvent) {
-        for continuation in state.withLock({ Array(($0.subscribers[runID] ?? [:]).values) }) { continuation.yield(.event(event)) }
+    /// The event is only built when a stream follows the run: most runs have none.
+    func publish(_ runID: UUID, _ event: @autoclosure () -> RunEvent) {
+        let subscriptions = state.withLock { Array(($0.subscribers[runID] ?? [:]).values) }
+        guard !subscriptions.isEmpty else { return }
+        let event = event()
+        for subscription in subscriptions { subscription.post(event) }
     }
 
     /// Events of `runID` from now on, with a tick every `tick`, until the stream is dropped.
-    func subscribe(_ runID: UUID, tick: Duration) -> AsyncStream<Signal> {
-        let (stream, continuation) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEvents))
+    func subscribe(_ runID: UUID, tick: Duration) -> Subscription {
+        let subscription = Subscription()
         let id = UUID()
-        state.withLock { $0.subscribers[runID, default: [:]][id] = continuation }
-        let ticker = Task {
+        state.withLock { $0.subscribers[runID, default: [:]][id] = subscription }
+        let ticker = Task { [continuation = subscription.continuation] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: tick)
                 continuation.yield(.tick)
             }
         }
-        continuation.onTermination = { [weak self] _ in
+        subscription.continuation.onTermination = { [weak self] _ in
             ticker.cancel()
             self?.state.withLock { state in
                 state.subscribers[runID]?[id] = nil
                 if state.subscribers[runID]?.isEmpty == true { state.subscribers[runID] = nil }
             }
         }
-        return stream
+        return subscription
     }
 
     func beganHere(_ runID: UUID) { state.withLock { $0.runningHere[runID, default: 0] += 1 } }

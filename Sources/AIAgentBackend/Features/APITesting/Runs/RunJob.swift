@@ -40,6 +40,7 @@ struct RunExecutor: Sendable {
     let runs: RunRepository
     let environments: EnvironmentRepository
     let suites: SuiteRepository
+    let cases: TestCaseRepository
     let endpoints: EndpointRepository
     let jobs: JobQueue
     let events: RunEvents
@@ -100,7 +101,8 @@ struct RunExecutor: Sendable {
         run.finishedAt = Date()
         run.durationMs = run.startedAt.map { run.finishedAt!.timeIntervalSince($0) * 1000 }
         try await runs.save(run)
-        let summary = try await RunSummaryResponse(run, runs: runs)
+        let summary = RunSummaryResponse(
+            run: try TestRunResponse(run), totals: totals, passRate: totals.passRate, endpoints: await writer.latencies())
         events.publish(runID, RunEvent(name: "run_finished", data: JSONValue(encoding: summary)))
     }
 
@@ -124,7 +126,8 @@ struct RunExecutor: Sendable {
 
     private func execute(_ plan: RunPlan, run: TestRun, writer: ResultWriter) async throws {
         let runner = CaseRunner(egress: egress, tokens: tokens, maxBodyBytes: maxBodyBytes, environmentKey: run.environmentID?.uuidString ?? "")
-        let context = CaseContext(plan: plan, runner: runner, writer: writer, events: events, endpoints: endpoints, runID: try run.requireID())
+        let context = CaseContext(
+            plan: plan, runner: runner, writer: writer, events: events, cases: cases, endpoints: endpoints, runID: try run.requireID())
         var setupPassed = true
         if let setup = plan.setupCaseID {
             setupPassed = await context.run(setup, role: .setup, retries: 0)
@@ -147,7 +150,7 @@ struct RunExecutor: Sendable {
                 Array(plan.caseIDs[$0..<min($0 + Self.caseChunk, plan.caseIDs.count)])
             }
             // The next chunk loads while this one runs, so the slots never wait for the database.
-            var next: Task<[UUID: TestCase], Never>? = chunks.first.map { ids in Task { (try? await context.load(ids)) ?? [:] } }
+            var next: Task<[UUID: RunnableCase], Never>? = chunks.first.map { ids in Task { (try? await context.load(ids)) ?? [:] } }
             chunks: for (index, ids) in chunks.enumerated() {
                 let loaded = await next?.value ?? [:]
                 next = index + 1 < chunks.count ? Task { [ids = chunks[index + 1]] in (try? await context.load(ids)) ?? [:] } : nil
@@ -171,22 +174,21 @@ private struct CaseContext: Sendable {
     let runner: CaseRunner
     let writer: ResultWriter
     let events: RunEvents
+    let cases: TestCaseRepository
     let endpoints: EndpointRepository
     let runID: UUID
 
-    func load(_ ids: [UUID]) async throws -> [UUID: TestCase] {
-        let cases = try await TestCase.query(on: endpoints.database.database).filter(\.$projectID == plan.project.requireID())
-            .filter(\.$id ~~ ids).all()
-        return Dictionary(cases.compactMap { testCase in testCase.id.map { ($0, testCase) } }, uniquingKeysWith: { first, _ in first })
+    func load(_ ids: [UUID]) async throws -> [UUID: RunnableCase] {
+        try await cases.runnable(ids, in: plan.project.requireID())
     }
 
     /// Runs the case, retried up to `retries` times while it fails; records the last
     /// attempt. Returns whether it passed.
     @discardableResult
-    func run(_ id: UUID, loaded: TestCase? = nil, role: CaseRole, retries: Int) async -> Bool {
+    func run(_ id: UUID, loaded: RunnableCase? = nil, role: CaseRole, retries: Int) async -> Bool {
         var testCase = loaded
         if testCase == nil { testCase = try? await load([id])[id] }
-        guard let testCase, let definition = try? testCase.definition else {
+        guard let testCase, let definition = testCase.definition else {
             let missing = CaseResult(
                 name: "case \(id)", status: .error,
                 steps: [
@@ -232,9 +234,9 @@ private struct CaseContext: Sendable {
     }
 
     /// The linked endpoint's response schemas, for `schema` assertions.
-    private func schemas(for testCase: TestCase) async -> SchemaSource {
-        guard let endpointID = testCase.endpointID,
-            let endpoint = try? await endpoints.endpoint(withID: endpointID, in: testCase.projectID),
+    private func schemas(for testCase: RunnableCase) async -> SchemaSource {
+        guard let endpointID = testCase.endpointID, let projectID = plan.project.id,
+            let endpoint = try? await endpoints.endpoint(withID: endpointID, in: projectID),
             let responses = (try? JSONColumn.decode(endpoint.responsesJSON, as: JSONValue.self)) ?? nil
         else { return .none }
         return SchemaSource(
@@ -258,6 +260,8 @@ actor ResultWriter {
     let events: RunEvents
     private var pending: [TestResult] = []
     private var seq = 0
+    /// Request steps' durations by endpoint, for the final summary without reading every result back.
+    private var durations: [String: [Double]] = [:]
 
     init(runID: UUID, runs: RunRepository, events: RunEvents) {
         self.runID = runID
@@ -270,7 +274,10 @@ actor ResultWriter {
     nonisolated func record(
         _ results: [CaseResult], caseID: UUID, caseName: String, role: CaseRole, attempts: Int, definition: TestCaseDefinition?
     ) async {
+        var timings: [StepTiming] = []
         let rows = results.map { result in
+            let stepTimings = Self.timings(result.steps, definition: definition)
+            timings += stepTimings
             let row = TestResult()
             row.id = UUID()
             row.runID = runID
@@ -283,14 +290,17 @@ actor ResultWriter {
             row.durationMs = result.durationMs
             row.stepCount = result.steps.count
             row.assertionCount = result.steps.reduce(0) { $0 + $1.assertions.count }
-            row.stepsJSON = JSONColumn.encode(result.steps)
-            row.timingsJSON = JSONColumn.encode(Self.timings(result.steps, definition: definition))
+            row.stepsJSON = JSONValue.array(result.steps.map(\.jsonValue)).jsonString
+            row.timingsJSON = JSONValue.array(stepTimings.map(\.jsonValue)).jsonString
             return row
         }
-        await append(rows)
+        await append(rows, timings: timings)
     }
 
-    private func append(_ rows: [TestResult]) async {
+    func latencies() -> [EndpointLatency] { EndpointLatency.of(durations) }
+
+    private func append(_ rows: [TestResult], timings: [StepTiming]) async {
+        for timing in timings { durations[timing.endpoint, default: []].append(timing.ms) }
         for row in rows {
             seq += 1
             row.seq = seq

@@ -132,11 +132,7 @@ struct RunRepository: Sendable {
                 durations[timing.endpoint, default: []].append(timing.ms)
             }
         }
-        return durations.map { endpoint, values in
-            let sorted = values.sorted()
-            return EndpointLatency(
-                endpoint: endpoint, count: sorted.count, p50Ms: Self.percentile(0.50, of: sorted), p95Ms: Self.percentile(0.95, of: sorted))
-        }.sorted { $0.endpoint < $1.endpoint }
+        return EndpointLatency.of(durations)
     }
 
     /// Nearest-rank percentile of sorted, non-empty values.

@@ -159,48 +159,57 @@ struct RunsController {
         let run = try await visibleRun(context)
         let runID = try run.requireID()
         let (runs, events) = (runs, events)
-        return EventStreamResponse.make { send in
+        return EventStreamResponse.make(batched: { send in
             // Subscribed before the snapshot is read: nothing falls between the two.
-            let signals = events.subscribe(runID, tick: Self.pollInterval)
+            let subscription = events.subscribe(runID, tick: Self.pollInterval)
             let snapshot = try await RunSummaryResponse(run, runs: runs)
-            try await send("snapshot", JSONValue(encoding: snapshot))
             if run.status.isFinished {
-                try await send("run_finished", JSONValue(encoding: snapshot))
+                try await send([("snapshot", JSONValue(encoding: snapshot)), ("run_finished", JSONValue(encoding: snapshot))])
                 return
             }
+            try await send([("snapshot", JSONValue(encoding: snapshot))])
             // Stored results are numbered 1...n.
             var sent = snapshot.totals.iterations
             var status = run.status
-            for await signal in signals {
+            for await signal in subscription.signals {
                 switch signal {
-                case .event(let event):
-                    if let seq = event.seq {
-                        guard seq > sent else { continue }
-                        sent = seq
+                case .events:
+                    var batch: [(event: String, data: JSONValue)] = []
+                    var finished = false
+                    for event in subscription.take() where !finished {
+                        if let seq = event.seq {
+                            guard seq > sent else { continue }
+                            sent = seq
+                        }
+                        batch.append((event.name, event.data))
+                        finished = event.name == "run_finished"
                     }
-                    try await send(event.name, event.data)
-                    if event.name == "run_finished" { return }
+                    try await send(batch)
+                    if finished { return }
                 case .tick:
                     guard !events.isRunningHere(runID), let current = try await runs.find(runID) else { continue }
                     if status == .queued, current.status != .queued {
-                        try await send(
-                            "run_started",
-                            ["run_id": .string(runID.uuidString), "status": "running", "started_at": JSONValue(encoding: current.startedAt)])
+                        try await send([
+                            (
+                                "run_started",
+                                ["run_id": .string(runID.uuidString), "status": "running", "started_at": JSONValue(encoding: current.startedAt)]
+                            )
+                        ])
                     }
                     status = current.status
                     var rows = try await runs.results(of: runID, after: sent, limit: 500)
                     while let last = rows.last {
-                        for row in rows { try await send("case_finished", ResultWriter.announcement(row)) }
+                        try await send(rows.map { ("case_finished", ResultWriter.announcement($0)) })
                         sent = last.seq
                         rows = try await runs.results(of: runID, after: sent, limit: 500)
                     }
                     if current.status.isFinished {
-                        try await send("run_finished", JSONValue(encoding: try await RunSummaryResponse(current, runs: runs)))
+                        try await send([("run_finished", JSONValue(encoding: try await RunSummaryResponse(current, runs: runs)))])
                         return
                     }
                 }
             }
-        }
+        })
     }
 
     /// The run named by `:id`, if the caller sees its project; a 404 otherwise.

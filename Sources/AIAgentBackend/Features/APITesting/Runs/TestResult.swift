@@ -35,9 +35,12 @@ final class TestResult: Model, @unchecked Sendable {
 }
 
 /// One request step's duration, keyed by its endpoint (`GET /users/{{id}}`).
-struct StepTiming: Codable, Sendable {
+struct StepTiming: Codable, Sendable, Equatable {
     let endpoint: String
     let ms: Double
+
+    /// As `JSONEncoder` writes it (see `StepResult.jsonValue`).
+    var jsonValue: JSONValue { ["endpoint": .string(endpoint), "ms": .number(ms)] }
 }
 
 struct TestResultResponse: Codable, ResponseEncodable, Sendable {

@@ -67,6 +67,16 @@ struct EndpointLatency: Codable, Sendable, Equatable {
         case p50Ms = "p50_ms"
         case p95Ms = "p95_ms"
     }
+
+    /// p50 and p95 of each endpoint's durations, by endpoint.
+    static func of(_ durations: [String: [Double]]) -> [EndpointLatency] {
+        durations.map { endpoint, values in
+            let sorted = values.sorted()
+            return EndpointLatency(
+                endpoint: endpoint, count: sorted.count, p50Ms: RunRepository.percentile(0.50, of: sorted),
+                p95Ms: RunRepository.percentile(0.95, of: sorted))
+        }.sorted { $0.endpoint < $1.endpoint }
+    }
 }
 
 struct TestRunResponse: Codable, ResponseEncodable, Sendable {

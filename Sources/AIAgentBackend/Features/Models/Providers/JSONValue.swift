@@ -49,13 +49,75 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 
-    /// Compact JSON text with sorted keys, so equal values serialise identically.
+    /// Compact JSON text with sorted keys, so equal values serialise identically. Written by
+    /// hand (as `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` would): it runs
+    /// for every event of every API test step.
     public var jsonString: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON primitive.
-        let data = (try? encoder.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let value): text += value ? "true" : "false"
+        case .number(let value):
+            if let integer = Int64(exactly: value) {
+                text += String(integer)
+            } else {
+                text += value.isFinite ? "\(value)" : "null"
+            }
+        case .string(let value): Self.writeQuoted(value, to: &text)
+        case .array(let items):
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                item.write(to: &text)
+            }
+            text += "]"
+        case .object(let object):
+            text += "{"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.writeQuoted(key, to: &text)
+                text += ":"
+                object[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeQuoted(_ value: String, to text: inout String) {
+        text += "\""
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            text += value
+            text += "\""
+            return
+        }
+        var plainStart = value.unicodeScalars.startIndex
+        for index in value.unicodeScalars.indices {
+            let scalar = value.unicodeScalars[index]
+            let escape: String
+            switch scalar {
+            case "\"": escape = "\\\""
+            case "\\": escape = "\\\\"
+            case "\n": escape = "\\n"
+            case "\r": escape = "\\r"
+            case "\t": escape = "\\t"
+            case "\u{08}": escape = "\\b"
+            case "\u{0C}": escape = "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: continue
+            }
+            text.unicodeScalars.append(contentsOf: value.unicodeScalars[plainStart..<index])
+            text += escape
+            plainStart = value.unicodeScalars.index(after: index)
+        }
+        text.unicodeScalars.append(contentsOf: value.unicodeScalars[plainStart...])
+        text += "\""
     }
 
     public subscript(key: String) -> JSONValue? {
