@@ -33,11 +33,16 @@ final class RunEvents: Sendable {
     final class Subscription: Sendable {
         let signals: AsyncStream<Signal>
         fileprivate let continuation: AsyncStream<Signal>.Continuation
+        /// The event names the stream asked for; nil for all.
+        fileprivate let names: Set<String>?
         private let waiting = Mutex<[RunEvent]>([])
 
-        fileprivate init() {
+        fileprivate init(names: Set<String>?) {
+            self.names = names
             (signals, continuation) = AsyncStream<Signal>.makeStream()
         }
+
+        fileprivate func wants(_ name: String) -> Bool { names?.contains(name) ?? true }
 
         /// A stream that does not read keeps the latest events only; `run_finished`, the last, is never lost.
         fileprivate func post(_ event: RunEvent) {
@@ -66,17 +71,17 @@ final class RunEvents: Sendable {
 
     private let state = Mutex(State())
 
-    /// The event is only built when a stream follows the run: most runs have none.
-    func publish(_ runID: UUID, _ event: @autoclosure () -> RunEvent) {
-        let subscriptions = state.withLock { Array(($0.subscribers[runID] ?? [:]).values) }
+    /// The event is only built when a stream wants it: most runs have none following them.
+    func publish(_ runID: UUID, _ name: String, seq: Int? = nil, _ data: @autoclosure () -> JSONValue) {
+        let subscriptions = state.withLock { ($0.subscribers[runID] ?? [:]).values.filter { $0.wants(name) } }
         guard !subscriptions.isEmpty else { return }
-        let event = event()
+        let event = RunEvent(name: name, data: data(), seq: seq)
         for subscription in subscriptions { subscription.post(event) }
     }
 
-    /// Events of `runID` from now on, with a tick every `tick`, until the stream is dropped.
-    func subscribe(_ runID: UUID, tick: Duration) -> Subscription {
-        let subscription = Subscription()
+    /// Events of `runID` from now on (those named in `names`, or all), with a tick every `tick`, until the stream is dropped.
+    func subscribe(_ runID: UUID, names: Set<String>? = nil, tick: Duration) -> Subscription {
+        let subscription = Subscription(names: names)
         let id = UUID()
         state.withLock { $0.subscribers[runID, default: [:]][id] = subscription }
         let ticker = Task { [continuation = subscription.continuation] in

@@ -62,10 +62,7 @@ struct RunExecutor: Sendable {
         run.error = nil
         try await runs.save(run)
         events.publish(
-            runID,
-            RunEvent(
-                name: "run_started",
-                data: ["run_id": .string(runID.uuidString), "status": "running", "started_at": JSONValue(encoding: run.startedAt)]))
+            runID, "run_started", ["run_id": .string(runID.uuidString), "status": "running", "started_at": JSONValue(encoding: run.startedAt)])
 
         let writer = ResultWriter(runID: runID, runs: runs, events: events)
         var failure: String?
@@ -103,7 +100,7 @@ struct RunExecutor: Sendable {
         try await runs.save(run)
         let summary = RunSummaryResponse(
             run: try TestRunResponse(run), totals: totals, passRate: totals.passRate, endpoints: await writer.latencies())
-        events.publish(runID, RunEvent(name: "run_finished", data: JSONValue(encoding: summary)))
+        events.publish(runID, "run_finished", JSONValue(encoding: summary))
     }
 
     private func loadPlan(_ run: TestRun) async throws -> RunPlan {
@@ -206,27 +203,23 @@ private struct CaseContext: Sendable {
         repeat {
             attempt += 1
             events.publish(
-                runID,
-                RunEvent(
-                    name: "case_started",
-                    data: [
-                        "case_id": .string(id.uuidString), "case_name": .string(testCase.name), "role": .string(role.rawValue),
-                        "attempt": .number(Double(attempt)),
-                    ]))
+                runID, "case_started",
+                [
+                    "case_id": .string(id.uuidString), "case_name": .string(testCase.name), "role": .string(role.rawValue),
+                    "attempt": .number(Double(attempt)),
+                ])
             let events = events
             let runID = runID
             results = await runner.run(definition, named: testCase.name, environment: plan.environment) { event in
                 guard case .stepFinished(let iteration, let step) = event else { return }
                 events.publish(
-                    runID,
-                    RunEvent(
-                        name: "step_finished",
-                        data: [
-                            "case_id": .string(id.uuidString), "case_name": .string(testCase.name), "iteration": .string(iteration),
-                            "step": .string(step.name), "kind": .string(step.kind.rawValue), "passed": .bool(step.passed),
-                            "total_ms": step.timings.map { .number($0.totalMs) } ?? .null,
-                            "error": step.error.map { .string($0.message) } ?? .null,
-                        ]))
+                    runID, "step_finished",
+                    [
+                        "case_id": .string(id.uuidString), "case_name": .string(testCase.name), "iteration": .string(iteration),
+                        "step": .string(step.name), "kind": .string(step.kind.rawValue), "passed": .bool(step.passed),
+                        "total_ms": step.timings.map { .number($0.totalMs) } ?? .null,
+                        "error": step.error.map { .string($0.message) } ?? .null,
+                    ])
             }
         } while attempt <= retries && !Task.isCancelled && results.contains { $0.status == .failed || $0.status == .error }
         await writer.record(results, caseID: id, caseName: testCase.name, role: role, attempts: attempt, definition: definition)
@@ -305,7 +298,7 @@ actor ResultWriter {
             seq += 1
             row.seq = seq
             pending.append(row)
-            events.publish(runID, RunEvent(name: "case_finished", data: Self.announcement(row), seq: seq))
+            events.publish(runID, "case_finished", seq: seq, Self.announcement(row))
         }
         if pending.count >= Self.batchSize {
             do { try await flush() } catch {

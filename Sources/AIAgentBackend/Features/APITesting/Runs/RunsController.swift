@@ -52,7 +52,10 @@ struct RunsController {
         runs.get(
             ":id/events", .permission(.testrunRead),
             RouteContract(
-                "Follow a run", description: "Server-sent events: a `snapshot` first, then live progress; ends after `run_finished`.",
+                "Follow a run",
+                description:
+                    "Server-sent events: a `snapshot` first, then live progress; ends after `run_finished`. `events` limits the live events to those named (a CI client that waits for the end asks for `run_finished` only).",
+                query: [.string("events", maxLength: 200, "Comma-separated event names; `snapshot` and `run_finished` are always sent")],
                 success: .media(
                     "text/event-stream", description: RunEvent.names.sorted { $0.key < $1.key }.map { "`\($0)`: \($1)" }.joined(separator: "; "))),
             use: stream)
@@ -158,10 +161,11 @@ struct RunsController {
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
         let run = try await visibleRun(context)
         let runID = try run.requireID()
+        let names = try Self.eventNames(request)
         let (runs, events) = (runs, events)
         return EventStreamResponse.make(batched: { send in
             // Subscribed before the snapshot is read: nothing falls between the two.
-            let subscription = events.subscribe(runID, tick: Self.pollInterval)
+            let subscription = events.subscribe(runID, names: names, tick: Self.pollInterval)
             let snapshot = try await RunSummaryResponse(run, runs: runs)
             if run.status.isFinished {
                 try await send([("snapshot", JSONValue(encoding: snapshot)), ("run_finished", JSONValue(encoding: snapshot))])
@@ -188,7 +192,7 @@ struct RunsController {
                     if finished { return }
                 case .tick:
                     guard !events.isRunningHere(runID), let current = try await runs.find(runID) else { continue }
-                    if status == .queued, current.status != .queued {
+                    if status == .queued, current.status != .queued, names?.contains("run_started") ?? true {
                         try await send([
                             (
                                 "run_started",
@@ -199,7 +203,7 @@ struct RunsController {
                     status = current.status
                     var rows = try await runs.results(of: runID, after: sent, limit: 500)
                     while let last = rows.last {
-                        try await send(rows.map { ("case_finished", ResultWriter.announcement($0)) })
+                        if names?.contains("case_finished") ?? true { try await send(rows.map { ("case_finished", ResultWriter.announcement($0)) }) }
                         sent = last.seq
                         rows = try await runs.results(of: runID, after: sent, limit: 500)
                     }
@@ -210,6 +214,19 @@ struct RunsController {
                 }
             }
         })
+    }
+
+    /// The `events` parameter: nil for every event.
+    private static func eventNames(_ request: Request) throws(APIError) -> Set<String>? {
+        guard let list = request.uri.queryParameters["events"] else { return nil }
+        var names: Set<String> = ["run_finished"]
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard RunEvent.names[name] != nil else {
+                throw APIError.validation(field: "events", "unknown event '\(name)'; known: \(RunEvent.names.keys.sorted().joined(separator: ", "))")
+            }
+            names.insert(name)
+        }
+        return names
     }
 
     /// The run named by `:id`, if the caller sees its project; a 404 otherwise.

@@ -41,6 +41,27 @@ import Testing
         }
     }
 
+    @Test func aStreamCanAskForSomeEventsOnly() async throws {
+        try await RunProject.with(.sqlite) { project in
+            let blocker = try await project.trackedCase("blocker", query: "?ms=1000")
+            let first = try await project.trackedCase("first")
+            let second = try await project.trackedCase("second")
+            let blocking = try await project.start(["case_ids": [blocker]])
+            try await project.until { $0.hits["blocker"] == 1 }
+            let runID = try await project.start(["case_ids": [first, second], "concurrency": 1])
+            let text = try await project.client.call(.get, "/api/v1/runs/\(runID)/events?events=case_finished", token: project.token) {
+                String(buffer: $0.body)
+            }
+            // The snapshot and the end always come.
+            #expect(try serverSentEvents(text).map(\.name) == ["snapshot", "case_finished", "case_finished", "run_finished"], "\(text)")
+            let unknown = try await project.client.call(.get, "/api/v1/runs/\(runID)/events?events=case_finished,bogus", token: project.token) {
+                ($0.status, String(buffer: $0.body))
+            }
+            #expect(unknown.0 == .unprocessableContent && unknown.1.contains("bogus"))
+            _ = try await project.finished(blocking)
+        }
+    }
+
     @Test func cancellingStopsTheInFlightRequestAndRunsTheTeardown() async throws {
         try await RunProject.with(.sqlite) { project in
             let slow = try await project.client.create(
