@@ -35,6 +35,12 @@ struct ScheduleRepository: Sendable {
             .paginate(page)
     }
 
+    /// The soonest next fire time of the enabled schedules.
+    func earliestFireTime() async throws -> Date? {
+        try await TestSchedule.query(on: database.database).filter(\.$enabled == true).filter(\.$nextFireAt != nil).sort(\.$nextFireAt)
+            .first()?.nextFireAt
+    }
+
     /// Enabled schedules whose next fire time has come, the most overdue first.
     func due(at now: Date, limit: Int) async throws -> [TestSchedule] {
         try await TestSchedule.query(on: database.database).filter(\.$enabled == true).filter(\.$nextFireAt <= now).sort(\.$nextFireAt)

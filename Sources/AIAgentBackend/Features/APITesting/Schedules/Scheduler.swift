@@ -47,14 +47,21 @@ final class Scheduler: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                var wait = self.interval
                 if self.started.load(ordering: .relaxed) {
                     do {
                         try await self.tick()
+                        // Wakes at the next fire time it knows of when that comes sooner: a firing
+                        // waits for no poll. Schedules edited on other replicas wait one interval at most.
+                        if let next = try await self.schedules.earliestFireTime() {
+                            let untilNext = next.timeIntervalSince(self.now())
+                            if untilNext > 0 { wait = min(wait, .milliseconds(Int64((untilNext * 1000).rounded(.up)))) }
+                        }
                     } catch {
                         if !Task.isCancelled { self.logger.error("scheduler tick failed", metadata: ["error": "\(error)"]) }
                     }
                 }
-                try? await Task.sleep(for: self.interval)
+                try? await Task.sleep(for: wait)
             }
         }
     }

@@ -111,6 +111,23 @@ func fireTimes(_ schedule: [String: JSONAny]) -> [Date] {
         }
     }
 
+    @Test func theServiceFiresOnceStarted() async throws {
+        try await RunProject.with(.sqlite, workerConcurrency: 0) { project in
+            let suite = try await project.suite([try await project.trackedCase("looped")])
+            let schedule = try await project.schedule(suite)
+            let scheduleID = try #require(schedule["id"]?.string)
+            let scheduler = project.scheduler(TestClock(fireTimes(schedule)[0].addingTimeInterval(1)))
+            let service = Task { try await scheduler.run() }
+            defer { service.cancel() }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await project.firings(scheduleID).isEmpty, "nothing fires before startFiring()")
+            scheduler.startFiring()
+            // A bounded wait for the loop's first tick, not a timing assertion.
+            for _ in 0..<200 where try await project.firings(scheduleID).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await project.firings(scheduleID).compactMap { $0["status"]?.string } == ["started"])
+        }
+    }
+
     @Test func aFiringWhileThePreviousRunIsUnfinishedIsSkipped() async throws {
         // No worker: a run stays queued until cancelled.
         try await RunProject.with(.sqlite, workerConcurrency: 0) { project in
