@@ -269,8 +269,14 @@ func fireTimes(_ schedule: [String: JSONAny]) -> [Date] {
             try await client.call(.delete, "\(project.schedulesURI)/\(id)", token: project.token) { #expect($0.status == .noContent) }
             _ = try await client.failure(.get, "\(project.schedulesURI)/\(id)", token: project.token, .notFound)
 
-            // Deleting the project takes its schedules along.
+            // Deleting the suite, or the project, takes their schedules along.
+            let doomed = try await project.suite([])
+            _ = try await project.schedule(doomed)
             _ = try await project.schedule(suite)
+            try await client.call(.delete, "/api/v1/projects/\(project.projectID)/suites/\(doomed)", token: project.token) {
+                #expect($0.status == .noContent)
+            }
+            #expect(try await project.count("schedules") == 1)
             try await client.call(.delete, "/api/v1/projects/\(project.projectID)", token: project.token) { #expect($0.status == .noContent) }
             #expect(try await project.count("schedules") == 0)
         }
