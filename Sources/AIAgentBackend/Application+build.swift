@@ -32,6 +32,8 @@ struct AppServices: @unchecked Sendable {
     let jobHandlers = JobHandlers()
     /// Nil when `WORKER_CONCURRENCY=0`: this replica only enqueues.
     let jobWorker: JobWorker?
+    /// Nil when `SCHEDULER_INTERVAL_MS=0`: this replica fires no schedules.
+    let scheduler: Scheduler?
     let catalog: RouteCatalog
     let contract: APIContract
     let router: Router<AppRequestContext>
@@ -83,6 +85,8 @@ struct AppServices: @unchecked Sendable {
         jobWorker =
             workerConfiguration.slots > 0
             ? JobWorker(queue: jobs, handlers: jobHandlers, configuration: workerConfiguration, logger: logger) : nil
+        let (database, jobs) = (database, jobs)
+        scheduler = settings.schedulerInterval.map { Scheduler(database: database, jobs: jobs, interval: $0, logger: logger) }
         catalog = RouteCatalog()
         contract = APIContract()
         router = buildRouter(
@@ -111,7 +115,8 @@ struct AppServices: @unchecked Sendable {
             HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress)
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
-        let (settings, logger, database, hasher, jobWorker) = (settings, logger, database, hasher, jobWorker)
+        if let scheduler { app.addServices(scheduler) }
+        let (settings, logger, database, hasher, jobWorker, scheduler) = (settings, logger, database, hasher, jobWorker, scheduler)
         app.beforeServerStarts {
             logger.info(
                 "starting",
@@ -126,6 +131,7 @@ struct AppServices: @unchecked Sendable {
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }
             jobWorker?.startClaiming()
+            scheduler?.startFiring()
         }
         return app
     }

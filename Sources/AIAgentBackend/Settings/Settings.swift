@@ -70,6 +70,8 @@ public struct Settings: Sendable {
     public var jobLease: Duration = .seconds(30)
     /// How often idle workers look for jobs other replicas enqueued.
     public var jobPollInterval: Duration = .milliseconds(500)
+    /// How often this replica looks for schedules due to fire; nil fires none here.
+    public var schedulerInterval: Duration? = .milliseconds(1000)
 
     public init() {}
 
@@ -156,6 +158,8 @@ public struct Settings: Sendable {
         workerConcurrency = try reader.integer("WORKER_CONCURRENCY", default: workerConcurrency, in: 0...256)
         jobLease = .seconds(try reader.integer("JOB_LEASE_SECONDS", default: 30, in: 3...3600))
         jobPollInterval = .milliseconds(try reader.integer("JOB_POLL_INTERVAL_MS", default: 500, in: 10...60_000))
+        let schedulerMilliseconds = try reader.integer("SCHEDULER_INTERVAL_MS", default: 1000, in: 0...60_000)
+        schedulerInterval = schedulerMilliseconds == 0 ? nil : .milliseconds(schedulerMilliseconds)
         try validateForEnvironment()
     }
 

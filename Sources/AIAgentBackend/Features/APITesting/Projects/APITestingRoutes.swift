@@ -22,6 +22,9 @@ enum APITestingRoutes {
             runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
             events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes)
         runs.handlers.register(RunJob.kind, executor.handle)
+        SchedulesController(
+            projects: projects, schedules: ScheduleRepository(database: database), suites: suites, environments: environments
+        ).register(on: api)
     }
 
     /// What the runs need beyond the database: the queue their jobs go to, the handlers

@@ -77,7 +77,8 @@ struct ProjectRepository: Sendable {
             let sql = database as! any SQLDatabase
             // Children first: SQLite may run without foreign-key cascades.
             try await sql.raw("DELETE FROM test_results WHERE run_id IN (SELECT id FROM test_runs WHERE project_id = \(bind: id))").run()
-            for table in ["test_runs", "test_suites", "test_cases", "endpoints", "imports", "environments", "project_members"] {
+            try await sql.raw("DELETE FROM schedule_firings WHERE schedule_id IN (SELECT id FROM schedules WHERE project_id = \(bind: id))").run()
+            for table in ["schedules", "test_runs", "test_suites", "test_cases", "endpoints", "imports", "environments", "project_members"] {
                 try await sql.delete(from: table).where("project_id", .equal, SQLBind(id)).run()
             }
             try await project.delete(on: database)

@@ -38,12 +38,16 @@ struct RunRepository: Sendable {
 
     /// The run and its job, written together: a run is never queued without its job.
     func create(_ run: TestRun, queue: JobQueue) async throws {
-        try await queue.transaction { database in
-            let runID = UUID()
-            run.id = runID
-            run.jobID = try await queue.enqueue(kind: RunJob.kind, payload: RunJob.Payload(runID: runID), on: database)
-            try await run.create(on: database)
-        }
+        try await queue.transaction { database in try await create(run, queue: queue, on: database) }
+    }
+
+    /// The run and its job, written on `database`: a caller's transaction run through
+    /// `JobQueue.transaction`, which wakes the workers once it commits.
+    func create(_ run: TestRun, queue: JobQueue, on database: any Database) async throws {
+        let runID = UUID()
+        run.id = runID
+        run.jobID = try await queue.enqueue(kind: RunJob.kind, payload: RunJob.Payload(runID: runID), on: database)
+        try await run.create(on: database)
     }
 
     func save(_ run: TestRun) async throws {

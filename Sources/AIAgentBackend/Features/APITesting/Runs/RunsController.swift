@@ -100,7 +100,7 @@ struct RunsController {
                 throw APIError.validation(field: "suite_id", "no suite \(suiteID) in this project")
             }
             run.suiteID = suiteID
-            run.plannedCases = try suite.caseIDs.count + [suite.setupCaseID, suite.teardownCaseID].compactMap { $0 }.count
+            run.plannedCases = try suite.plannedCases
         case (nil, let caseIDs?):
             guard !caseIDs.isEmpty else { throw APIError.validation(field: "case_ids", "must name at least one case") }
             guard caseIDs.count <= Self.maxCases else { throw APIError.validation(field: "case_ids", "must name at most \(Self.maxCases) cases") }

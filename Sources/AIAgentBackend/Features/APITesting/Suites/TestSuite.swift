@@ -29,6 +29,9 @@ final class TestSuite: Model, @unchecked Sendable {
 
     var caseIDs: [UUID] { get throws { try JSONColumn.decode(caseIDsJSON) } }
 
+    /// Cases a run of the suite runs, setup and teardown included.
+    var plannedCases: Int { get throws { try caseIDs.count + [setupCaseID, teardownCaseID].compactMap { $0 }.count } }
+
     /// Every case the suite runs, setup and teardown included.
     var usedCaseIDs: Set<UUID> {
         get throws { Set(try caseIDs + [setupCaseID, teardownCaseID].compactMap { $0 }) }
