@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-import TestSupport
 @testable import AIAgentBackend
 
 /// Personal access tokens: shown once, stored as a hash, limited to their permissions and
@@ -126,26 +125,18 @@ import TestSupport
 
     /// The other replica drops the token's row when told over Redis, well before its TTL.
     @Test func aRevocationHoldsOnEveryReplica() async throws {
-        try await withRedisServer { server in
-            var shared = try await TestDatabases.settings(.sqlite)
-            shared.redisEnabled = true
-            shared.redisURL = server.url
-            let settings = shared
-            try await withApp(settings) { first in
-                try await withApp(settings) { second in
-                    let admin = try await first.login().accessToken
-                    let created = try await Self.createToken(first, session: admin, permissions: ["project:read"])
-                    #expect(try await Self.status(second, .get, "/api/v1/projects", token: created.token) == .ok)
-                    #expect(try await Self.status(first, .delete, "/api/v1/auth/tokens/\(created.id)", token: admin) == .noContent)
-                    let deadline = ContinuousClock.now + PersonalAccessTokens.grantTTL / 2
-                    var status = HTTPResponse.Status.ok
-                    while status == .ok, ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(50))
-                        status = try await Self.status(second, .get, "/api/v1/projects", token: created.token)
-                    }
-                    #expect(status == .unauthorized)
-                }
+        try await withTwoReplicas { first, second in
+            let admin = try await first.login().accessToken
+            let created = try await Self.createToken(first, session: admin, permissions: ["project:read"])
+            #expect(try await Self.status(second, .get, "/api/v1/projects", token: created.token) == .ok)
+            #expect(try await Self.status(first, .delete, "/api/v1/auth/tokens/\(created.id)", token: admin) == .noContent)
+            let deadline = ContinuousClock.now + PersonalAccessTokens.grantTTL / 2
+            var status = HTTPResponse.Status.ok
+            while status == .ok, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await Self.status(second, .get, "/api/v1/projects", token: created.token)
             }
+            #expect(status == .unauthorized)
         }
     }
 
