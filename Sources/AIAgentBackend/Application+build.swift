@@ -167,6 +167,7 @@ func buildRouter(
     let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access, catalog: catalog)
     AuthController(users: users, menus: menus, profileBodies: ProfileBodies(), access: access, hasher: hasher, cache: cache, settings: settings)
         .register(on: api)
+    AccessTokensController(tokens: AccessTokenRepository(database: database), users: users, access: access).register(on: api)
     UsersController(users: users, roles: roles, departments: departments, access: access, hasher: hasher, settings: settings).register(on: api)
     RolesController(roles: roles, menus: menus, access: access).register(on: api)
     MenusController(menus: menus, access: access).register(on: api)

@@ -55,6 +55,13 @@ extension Request {
         return date
     }
 
+    /// A UUID query parameter (`?user_id=…`), nil when absent.
+    func uuidParameter(_ name: String) throws -> UUID? {
+        guard let raw = uri.queryParameters[Substring(name)] else { return nil }
+        guard let id = UUID(uuidString: String(raw)) else { throw APIError.validation(field: name, "must be a UUID") }
+        return id
+    }
+
     /// An enum-valued query parameter (`?type=chat`), nil when absent. Any other value is a
     /// 422 naming the parameter and the values allowed, never a silent default.
     func enumParameter<Value: RawRepresentable & CaseIterable>(_ name: String, as type: Value.Type = Value.self) throws -> Value?

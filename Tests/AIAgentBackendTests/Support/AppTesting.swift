@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 @testable import AIAgentBackend
 
 /// Builds the real application for `settings` and runs `body` against it in process.
@@ -17,6 +18,20 @@ func withServices(
 ) async throws {
     let services = try await AppServices(settings: settings, logger: TestDatabases.logger)
     try await services.makeApplication().test(setup) { client in try await body(services, client) }
+}
+
+/// Two replicas of the application on one SQLite database and one real Redis, which carries
+/// their invalidations.
+func withTwoReplicas(_ body: @escaping @Sendable (_ first: any TestClientProtocol, _ second: any TestClientProtocol) async throws -> Void)
+    async throws
+{
+    try await withRedisServer { server in
+        var settings = try await TestDatabases.settings(.sqlite)
+        settings.redisEnabled = true
+        settings.redisURL = server.url
+        let shared = settings
+        try await withApp(shared) { first in try await withApp(shared) { second in try await body(first, second) } }
+    }
 }
 
 extension TestClientProtocol {

@@ -15,6 +15,7 @@ public enum Revisions {
         CreateAPITesting(),
         CreateTestRuns(),
         CreateImports(),
+        CreateAccessTokens(),
         CreateSchedules(),
         // `migrate create` registers new revisions above this line.
     ]

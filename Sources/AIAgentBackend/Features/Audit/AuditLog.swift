@@ -24,6 +24,20 @@ final class AuditLog: Model, @unchecked Sendable {
     init() {}
 }
 
+extension AuditLog {
+    /// A record of `request` as the API answered it; the caller adds who acted, the action and the resource.
+    convenience init(_ request: Request, _ context: AppRequestContext, trustedProxies: TrustedProxies, status: Int) {
+        self.init()
+        method = request.method.rawValue
+        route = RequestObservationMiddleware.routeLabel(context.endpointPath)
+        self.status = status
+        ip = trustedProxies.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
+        userAgent = request.headers[.userAgent].map { String($0.prefix(500)) }
+        durationMs = 0
+        createdAt = Date()
+    }
+}
+
 /// What the handler of a mutating request tells the audit record: who acted (when the
 /// token check or a login established it) and which resource was created.
 final class AuditTrail: Sendable {

@@ -60,25 +60,19 @@ struct AuditMiddleware: RouterMiddleware {
     private func record(_ request: Request, _ context: Context, _ trail: AuditTrail, status: Int, body: ByteBuffer?, start: ContinuousClock.Instant)
         async
     {
-        let route = RequestObservationMiddleware.routeLabel(context.endpointPath)
+        let log = AuditLog(request, context, trustedProxies: trustedProxies, status: status)
+        let route = log.route
         let (resourceType, action) = Self.describe(route: route, method: request.method)
-        let log = AuditLog()
         log.userID = trail.principal?.userID
         log.username = trail.principal?.username
         log.action = action
         log.resourceType = resourceType
         log.resourceID = trail.resourceID ?? Self.firstParameter(route: route, path: request.uri.path)
-        log.method = request.method.rawValue
-        log.route = route
-        log.status = status
-        log.ip = trustedProxies.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
-        log.userAgent = request.headers[.userAgent].map { String($0.prefix(500)) }
         log.durationMs = (ContinuousClock.now - start).secondsDouble * 1000
         // Credentials typed into the wrong field of a login are still credentials: the
         // record of an auth request says what happened, never what was typed.
         log.summary =
             resourceType == "auth" || Self.documentRoutes.contains(route) ? nil : body.flatMap { Redaction.summary(of: $0, limit: Self.summaryLimit) }
-        log.createdAt = Date()
         do {
             try await auditLogs.create(log)
         } catch {
@@ -91,7 +85,7 @@ struct AuditMiddleware: RouterMiddleware {
         let parts = route.split(separator: "/").dropFirst(2).map(String.init)
         let literals = parts.prefix { !$0.hasPrefix(":") }
         let resourceType = literals.isEmpty ? "unknown" : (literals.first == "auth" ? "auth" : literals.joined(separator: "/"))
-        if literals.first == "auth", let last = parts.last { return (resourceType, last) }
+        if literals.first == "auth", let last = parts.last, !last.hasPrefix(":") { return (resourceType, last) }
         if parts.count > literals.count, let last = parts.last, !last.hasPrefix(":") { return (resourceType, last) }
         let verb =
             switch method {

@@ -52,11 +52,22 @@ struct Principal: Codable, Sendable {
     let sessionsValidAfter: Date?
     /// The verified access token, for logout.
     var claims: TokenClaims?
+    /// The personal access token the request came with; nil for a login's JWT.
+    var accessTokenID: UUID?
 
     /// Whether a token of this user, otherwise valid, still belongs to a live session.
     func accepts(_ claims: TokenClaims) -> Bool {
         guard let sessionsValidAfter else { return true }
         return claims.iat.value >= sessionsValidAfter
+    }
+
+    /// What a personal access token of this user may do: those of its permissions the user
+    /// still holds. Being a superuser is not among them: the token carries only what it lists.
+    func narrowed(to grant: AccessTokenGrant) -> Principal {
+        Principal(
+            userID: userID, username: username, isSuperuser: false, roles: roles,
+            permissions: isSuperuser ? grant.permissions : grant.permissions.intersection(permissions), profile: profile,
+            revision: UUID(), sessionsValidAfter: sessionsValidAfter, accessTokenID: grant.id)
     }
 
     func allows(_ access: Access) -> Bool {
@@ -65,12 +76,17 @@ struct Principal: Codable, Sendable {
         case .permission(let permission): isSuperuser || permissions.contains(permission.rawValue)
         }
     }
+
+    func require(_ access: Access) throws {
+        guard allows(access) else { throw APIError(.forbidden, code: "forbidden", message: "this action needs the permission '\(access)'") }
+    }
 }
 
 /// Checks tokens and permissions, with a short cache of each user's status and
 /// permissions (invalidated on every replica whenever a user, role or grant changes).
 final class AccessControl: Sendable {
     let tokens: TokenService
+    let personalTokens: PersonalAccessTokens
     let database: DatabaseService
     let cache: any Cache
     let trustedProxies: TrustedProxies
@@ -81,9 +97,14 @@ final class AccessControl: Sendable {
     /// short-lived all the same, for when Redis cannot carry the news.
     static let localPrincipalTTL: Duration = .seconds(2)
     private let localPrincipals = ExpiringMap<UUID, Principal>()
+    /// By token: a narrowed principal keeps its revision while its owner's does (``ProfileBodies``).
+    private let tokenPrincipals = ExpiringMap<UUID, (ownerRevision: UUID, principal: Principal)>()
 
     init(tokens: TokenService, database: DatabaseService, cache: any Cache, trustedProxies: TrustedProxies, invalidations: InvalidationBus) {
         self.tokens = tokens
+        personalTokens = PersonalAccessTokens(
+            tokens: AccessTokenRepository(database: database), auditLogs: AuditLogRepository(database: database),
+            trustedProxies: trustedProxies, invalidations: invalidations)
         self.database = database
         self.cache = cache
         self.trustedProxies = trustedProxies
@@ -91,23 +112,39 @@ final class AccessControl: Sendable {
         invalidations.subscribe(.principals, localPrincipals.invalidate)
     }
 
-    func authorize(_ request: Request, _ access: Access) async throws -> Principal? {
+    /// A bearer token is a login's JWT or a personal access token.
+    func authorize(_ request: Request, context: AppRequestContext, _ access: Access) async throws -> Principal? {
         if access == .anyone { return nil }
         guard let token = request.headers[.authorization].flatMap(Self.bearerToken) else {
             throw AuthError.missingToken.apiError
         }
         do {
-            let claims = try await tokens.verify(token, as: .access)
-            var principal = try await principal(for: claims.userID!)
-            guard principal.accepts(claims) else { throw AuthError.revokedToken }
-            principal.claims = claims
-            guard principal.allows(access) else {
-                throw APIError(.forbidden, code: "forbidden", message: "this action needs the permission '\(access)'")
-            }
+            let principal =
+                PersonalAccessTokens.isPersonalToken(token)
+                ? try await principal(forPersonalToken: token, request, context) : try await principal(forJWT: token)
+            try principal.require(access)
             return principal
         } catch let error as AuthError {
             throw error.apiError
         }
+    }
+
+    private func principal(forJWT token: String) async throws -> Principal {
+        let claims = try await tokens.verify(token, as: .access)
+        var principal = try await principal(for: claims.userID!)
+        guard principal.accepts(claims) else { throw AuthError.revokedToken }
+        principal.claims = claims
+        return principal
+    }
+
+    /// The owner's principal narrowed to the token: the owner's current permissions bound it.
+    private func principal(forPersonalToken token: String, _ request: Request, _ context: AppRequestContext) async throws -> Principal {
+        let grant = try await personalTokens.grant(for: token, request: request, context: context)
+        let owner = try await principal(for: grant.userID)
+        if let cached = tokenPrincipals[grant.id], cached.ownerRevision == owner.revision { return cached.principal }
+        let principal = owner.narrowed(to: grant)
+        tokenPrincipals.set((owner.revision, principal), for: grant.id, ttl: Self.localPrincipalTTL)
+        return principal
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme in any case).

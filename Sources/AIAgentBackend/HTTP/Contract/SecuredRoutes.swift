@@ -80,7 +80,7 @@ struct SecuredRoutes {
         let access = self.access
         group.on(RouterPath(path), method: method) { request, context in
             var context = context
-            context.principal = try await access.authorize(request, requirement)
+            context.principal = try await access.authorize(request, context: context, requirement)
             context.audit?.principal = context.principal
             try contract.checkQuery(of: request)
             return try await handler(request, context)

@@ -9,7 +9,7 @@ struct Invalidation: Codable, Hashable, Sendable {
     /// One kind of in-process cache. An unknown topic (a newer replica's) fails to decode,
     /// and the receiver then drops everything.
     enum Topic: String, Codable, Sendable, CaseIterable {
-        case principals, sessions, chatSessions, modelConfigs, userList
+        case principals, sessions, chatSessions, modelConfigs, userList, accessTokens
     }
 
     let topic: Topic
@@ -23,6 +23,8 @@ struct Invalidation: Codable, Hashable, Sendable {
     static func chatSession(_ id: UUID) -> Invalidation { Invalidation(topic: .chatSessions, key: id.uuidString) }
     static func modelConfig(_ id: UUID) -> Invalidation { Invalidation(topic: .modelConfigs, key: id.uuidString) }
     static let userList = Invalidation(topic: .userList, key: nil)
+    /// A personal access token that was revoked, by the hash its row is found by.
+    static func accessToken(hash: String) -> Invalidation { Invalidation(topic: .accessTokens, key: hash) }
 }
 
 /// Tells every replica to drop in-process cache entries that a change made stale, so that

@@ -31,14 +31,15 @@ enum Redaction {
     }
 
     /// A value that looks like a credential wherever it appears: a bearer or basic
-    /// credential, a provider key (`sk-…`, `AKIA…`, `ghp_…`, `xox…-`), or a JWT.
+    /// credential, a provider key (`sk-…`, `AKIA…`, `ghp_…`, `xox…-`), one of our access tokens
+    /// (`aab_pat_…`), or a JWT.
     static func looksLikeCredential(_ value: String) -> Bool {
         // The shortest credential below has 13 characters: most words and header values are shorter.
         guard value.utf8.count >= 13 else { return false }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         let lowered = trimmed.lowercased()
         if lowered.hasPrefix("bearer ") || lowered.hasPrefix("basic ") { return trimmed.count > 12 }
-        for prefix in ["sk-", "sk_", "pk_live_", "rk_live_", "akia", "asia", "ghp_", "gho_", "github_pat_", "xoxb-", "xoxp-", "glpat-"]
+        for prefix in ["sk-", "sk_", "pk_live_", "rk_live_", "akia", "asia", "ghp_", "gho_", "github_pat_", "xoxb-", "xoxp-", "glpat-", "aab_pat_"]
         where lowered.hasPrefix(prefix) {
             return trimmed.count >= prefix.count + 12
         }

@@ -47,23 +47,15 @@ import TestSupport
     /// Two replicas sharing the database and Redis: a logout holds at once where it was made,
     /// and on the other replica within the session check interval.
     @Test func logoutHoldsOnEveryReplica() async throws {
-        try await withRedisServer { server in
-            var shared = try await TestDatabases.settings(.sqlite)
-            shared.redisEnabled = true
-            shared.redisURL = server.url
-            let settings = shared
-            try await withApp(settings) { first in
-                try await withApp(settings) { second in
-                    let pair = try await first.login()
-                    try await second.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .ok) }
-                    try await first.call(.post, "/api/v1/auth/logout", token: pair.accessToken) { #expect($0.status == .noContent) }
-                    try await first.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .unauthorized) }
-                    try await Task.sleep(for: TokenService.sessionCheckInterval + .milliseconds(200))
-                    try await second.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .unauthorized) }
-                    try await second.call(.post, "/api/v1/auth/refresh", token: nil, json: #"{"refresh_token":"\#(pair.refreshToken)"}"#) {
-                        #expect($0.status == .unauthorized)
-                    }
-                }
+        try await withTwoReplicas { first, second in
+            let pair = try await first.login()
+            try await second.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .ok) }
+            try await first.call(.post, "/api/v1/auth/logout", token: pair.accessToken) { #expect($0.status == .noContent) }
+            try await first.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .unauthorized) }
+            try await Task.sleep(for: TokenService.sessionCheckInterval + .milliseconds(200))
+            try await second.call(.get, "/api/v1/auth/me", token: pair.accessToken) { #expect($0.status == .unauthorized) }
+            try await second.call(.post, "/api/v1/auth/refresh", token: nil, json: #"{"refresh_token":"\#(pair.refreshToken)"}"#) {
+                #expect($0.status == .unauthorized)
             }
         }
     }
