@@ -7,13 +7,30 @@ import Foundation
 /// `data-rendered` on `<body>` once drawn.
 enum HTMLReport {
     static func render(_ report: RunReport) throws -> String {
-        let data = try JSONCoding.encoder.encode(report)
+        let full = try JSONCoding.decoder.decode(JSONValue.self, from: try JSONCoding.encoder.encode(report))
+        let data = try JSONCoding.encoder.encode(compact(full) ?? .null)
         var page = head.replacingOccurrences(of: "{{title}}", with: escaped("\(report.project.name) · \(report.title)"))
         page.reserveCapacity(data.count + head.count + script.count + 100)
         page += "<script type=\"application/json\" id=\"report-data\">"
         page += scriptSafe(data)
         page += "</script>\n<script>" + script + "</script>\n</body>\n</html>\n"
         return page
+    }
+
+    /// The report's JSON made smaller for the page: `false` and `null` left out of objects,
+    /// as the script reads a missing value as either, and durations (`*_ms`) rounded to the
+    /// microsecond.
+    private static func compact(_ value: JSONValue, key: String = "") -> JSONValue? {
+        switch value {
+        case .null, .bool(false): return nil
+        case .number(let number) where key.hasSuffix("_ms"): return .number((number * 1000).rounded() / 1000)
+        case .array(let items): return .array(items.map { compact($0) ?? $0 })
+        case .object(let fields):
+            var kept: [String: JSONValue] = [:]
+            for (name, field) in fields { if let field = compact(field, key: name) { kept[name] = field } }
+            return .object(kept)
+        default: return value
+        }
     }
 
     /// The JSON with every `<` written `\u003c`: no `</script>` or `<!--` can end or bend the
@@ -129,7 +146,7 @@ enum HTMLReport {
           }
 
           var run = report.run, totals = report.totals, header = el("header");
-          add(header, el("h1", null, report.project.name + " · " + (report.suite ? report.suite.name : "run " + run.id.slice(0, 8))));
+          add(header, el("h1", null, report.project.name + " · " + (report.suite ? report.suite.name : "cases of run " + run.id.slice(0, 8).toLowerCase())));
           add(header, el("div", "meta", "Run " + run.id + " · " + run.status + (report.environment ? " · environment " + report.environment.name : "") + " · " + (run.created_at || "")));
           var stats = el("div", "stats");
           function stat(key, label, value, shown) {
