@@ -59,3 +59,14 @@ _deps_apt_update() {
   [[ -n $_deps_apt_updated ]] && return 0
   apt-get update -qq >/dev/null && _deps_apt_updated=1
 }
+
+# What tests/reports needs: Debian's chromium, and the virtualenv $1 with Playwright (which
+# drives that chromium: no browser of its own is downloaded), junitparser, xmlschema, pytest
+# and requests. Apart from ensure_deps, as only scripts/test's report tests use them.
+ensure_browser_deps() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    echo "installing: chromium" >&2
+    _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null || return 1
+  fi
+  _deps_venv "$1" playwright junitparser xmlschema pytest requests
+}

@@ -116,6 +116,14 @@ struct OpenAPIDocument: Sendable {
                     "text/event-stream": ["schema": JSONSchema.string().with(description: "Server-sent events: \(eventList)").jsonValue],
                 ],
             ]
+        case .jsonOrMedia(let type, let others):
+            let schema = reflector.schema(for: type.type, .response)
+            schemas[200] = schema
+            var content: [String: JSONValue] = ["application/json": ["schema": schema.jsonValue]]
+            for (media, description) in others {
+                content[media] = ["schema": JSONSchema.string().with(description: description).jsonValue]
+            }
+            responses["200"] = ["description": "JSON, or another format as the query chooses", "content": .object(content)]
         case .media(let type, let description):
             responses["200"] = ["description": .string(description), "content": .object([type: ["schema": JSONSchema.string().jsonValue]])]
         }

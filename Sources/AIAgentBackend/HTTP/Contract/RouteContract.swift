@@ -31,6 +31,8 @@ struct RouteContract: Sendable {
         case jsonOrEventStream(SchemaType, events: [String: String])
         /// A body of another media type (a download, a page, metrics).
         case media(String, description: String)
+        /// JSON of the given type, or, as the query chooses, other media types (type → description).
+        case jsonOrMedia(SchemaType, others: [String: String])
     }
 
     init(

@@ -18,6 +18,8 @@ enum APITestingRoutes {
         RunsController(
             projects: projects, runs: runRepository, environments: environments, suites: suites, cases: cases, jobs: runs.jobs, events: events
         ).register(on: api)
+        ReportsController(projects: projects, runs: runRepository, reports: ReportRepository(database: database, runs: runRepository))
+            .register(on: api)
         let executor = RunExecutor(
             runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
             events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes)

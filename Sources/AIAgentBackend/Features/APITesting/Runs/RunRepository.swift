@@ -36,6 +36,12 @@ struct RunRepository: Sendable {
         try await TestRun.find(id, on: database.database)
     }
 
+    /// The run and its project, if `principal` sees that project; a 404 otherwise, as if it did not exist.
+    func visible(_ id: UUID, to principal: Principal, projects: ProjectRepository) async throws -> (run: TestRun, project: Project) {
+        guard let run = try await find(id) else { throw APIError.notFound("no run \(id)") }
+        do { return (run, try await projects.visible(run.projectID, to: principal)) } catch { throw APIError.notFound("no run \(id)") }
+    }
+
     /// The run and its job, written together: a run is never queued without its job.
     func create(_ run: TestRun, queue: JobQueue) async throws {
         try await queue.transaction { database in try await create(run, queue: queue, on: database) }

@@ -231,10 +231,7 @@ struct RunsController {
 
     /// The run named by `:id`, if the caller sees its project; a 404 otherwise.
     private func visibleRun(_ context: AppRequestContext) async throws -> TestRun {
-        let id = try context.parameters.require("id", as: UUID.self)
-        guard let run = try await runs.find(id) else { throw APIError.notFound("no run \(id)") }
-        do { _ = try await projects.visible(run.projectID, to: try context.requirePrincipal()) } catch { throw APIError.notFound("no run \(id)") }
-        return run
+        try await runs.visible(context.parameters.require("id", as: UUID.self), to: context.requirePrincipal(), projects: projects).run
     }
 }
 

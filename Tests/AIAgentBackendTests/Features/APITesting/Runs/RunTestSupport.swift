@@ -40,11 +40,12 @@ struct RunProject {
 
     /// A case of one GET step to `/tracked/{marker}` sending the secret, asserting the status
     /// (200 unless told) and the echoed marker.
-    func trackedCase(_ name: String, marker: String? = nil, query: String = "", status: Int = 200, data: [String: Any]? = nil) async throws -> String
-    {
+    func trackedCase(
+        _ name: String, marker: String? = nil, query: String = "", status: Int = 200, data: [String: Any]? = nil, tags: [String] = []
+    ) async throws -> String {
         let marker = marker ?? name
         var body: [String: Any] = [
-            "name": name,
+            "name": name, "tags": tags,
             "steps": [
                 [
                     "name": "get \(marker)",
