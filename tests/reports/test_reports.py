@@ -2,6 +2,7 @@
 read by junitparser; the HTML page opened in Debian's chromium through Playwright."""
 
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -67,7 +68,12 @@ def test_junit_validates_against_the_jenkins_schema_and_reads_in_junitparser(api
     path = tmp_path / "report.xml"
     path.write_bytes(response.content)
 
-    xmlschema.XMLSchema(str(HERE / "jenkins-junit.xsd")).validate(str(path))
+    schema = xmlschema.XMLSchema(str(HERE / "junit.xsd"))
+    schema.validate(str(path))
+    # The schema has teeth: a case without its name, or a suite without its count, is refused.
+    text = response.content.decode()
+    assert not schema.is_valid(re.sub(r'(<testcase [^>]*?) name="[^"]*"', r"\1", text, count=1))
+    assert not schema.is_valid(re.sub(r'(<testsuite [^>]*?) tests="[^"]*"', r"\1", text, count=1))
 
     totals = summary["totals"]
     xml = junitparser.JUnitXml.fromfile(str(path))
