@@ -33,6 +33,8 @@ struct TestCaseRepository: Sendable {
 
     /// Of `ids`, those that are no case of the project.
     func foreign(_ ids: [UUID], in project: Project) async throws -> [UUID] {
+        // `IN ()` is no SQL.
+        guard !ids.isEmpty else { return [] }
         let rows = try await database.sql.select().column("id").from(TestCase.schema)
             .where("project_id", .equal, SQLBind(project.requireID())).where("id", .in, SQLBind.group(ids)).all()
         let known = Set(try rows.map { try $0.decode(column: "id", as: UUID.self) })
@@ -42,6 +44,8 @@ struct TestCaseRepository: Sendable {
     /// Of `ids`, the project's cases as a run executes them. Plain SQL: a long run loads
     /// thousands, and decoding them as Fluent models cost more than sending their requests.
     func runnable(_ ids: [UUID], in projectID: UUID) async throws -> [UUID: RunnableCase] {
+        // `IN ()` is no SQL.
+        guard !ids.isEmpty else { return [:] }
         let rows = try await database.sql.select().columns("id", "name", "endpoint_id", "definition").from(TestCase.schema)
             .where("project_id", .equal, SQLBind(projectID)).where("id", .in, SQLBind.group(ids)).all()
         var cases: [UUID: RunnableCase] = [:]
