@@ -36,7 +36,8 @@ enum Redaction {
     static func looksLikeCredential(_ value: String) -> Bool {
         // The shortest credential below has 13 characters: most words and header values are shorter.
         guard value.utf8.count >= 13 else { return false }
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let padded = value.first?.isWhitespace == true || value.last?.isWhitespace == true
+        let trimmed = padded ? value.trimmingCharacters(in: .whitespaces) : value
         let lowered = trimmed.lowercased()
         if lowered.hasPrefix("bearer ") || lowered.hasPrefix("basic ") { return trimmed.count > 12 }
         for prefix in ["sk-", "sk_", "pk_live_", "rk_live_", "akia", "asia", "ghp_", "gho_", "github_pat_", "xoxb-", "xoxp-", "glpat-", "aab_pat_"]
@@ -59,8 +60,9 @@ enum Redaction {
     private static let keyLikeFragments = ["key", "auth", "sign", "pass", "pwd", "cred"].map { Array($0.utf8) }
 
     private static func isJWT(_ value: String) -> Bool {
+        guard value.hasPrefix("eyJ") else { return false }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 3 && value.hasPrefix("eyJ") && parts.allSatisfy { $0.count >= 4 }
+        return parts.count == 3 && parts.allSatisfy { $0.count >= 4 }
     }
 
     /// The value as it may be shown under `key`: masked whole when the key or the value says

@@ -14,7 +14,7 @@ struct ResponseView: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
-        self.json = parseJSON ? try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) : nil
+        self.json = parseJSON ? try? JSONValue(parsing: body) : nil
         self.totalMs = totalMs
     }
 
