@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 
 enum ChannelType: String, Codable, Sendable, CaseIterable {
-    case webhook, dingtalk, feishu, wecom, slack
+    case webhook, dingtalk, feishu, wecom, slack, email
 }
 
 /// When a channel is told about a run: at every end, when it failed or errored, or when it

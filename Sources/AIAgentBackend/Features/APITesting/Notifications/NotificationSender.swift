@@ -12,7 +12,7 @@ struct DeliveryResult: Sendable {
 }
 
 /// Puts a message in a channel's wire format and sends it: HTTP channels through the
-/// testing egress client (user-directed URLs pass its policy).
+/// testing egress client, e-mail through `SMTPClient` (both judged by its policy).
 struct NotificationSender: Sendable {
     let egress: EgressClient
     var timeout: Duration = .seconds(10)
@@ -24,9 +24,14 @@ struct NotificationSender: Sendable {
         let start = ContinuousClock.now
         var result: DeliveryResult
         do {
-            let request = try ChatFormats.request(for: message, type: type, config: config, now: Date())
-            let response = try await egress.execute(request, timeout: timeout, bodyLimit: Self.responseLimit, followRedirects: false)
-            result = DeliveryResult(httpStatus: Int(response.status.code), error: ChatFormats.refusal(in: response, type: type))
+            if type == .email {
+                try await SMTPClient(config: config, policy: egress.policy, timeout: timeout).send(subject: message.title, body: message.plainText)
+                result = DeliveryResult()
+            } else {
+                let request = try ChatFormats.request(for: message, type: type, config: config, now: Date())
+                let response = try await egress.execute(request, timeout: timeout, bodyLimit: Self.responseLimit, followRedirects: false)
+                result = DeliveryResult(httpStatus: Int(response.status.code), error: ChatFormats.refusal(in: response, type: type))
+            }
         } catch {
             result = DeliveryResult(error: "\(error)")
         }
@@ -39,6 +44,7 @@ struct NotificationSender: Sendable {
 
 /// The services' real request formats and signatures.
 enum ChatFormats {
+    /// The HTTP request of a chat or webhook channel.
     static func request(for message: NotificationMessage, type: ChannelType, config: ChannelConfig, now: Date) throws -> HTTPClientRequest {
         var url = config.url ?? ""
         var headers = HTTPHeaders([("Content-Type", "application/json; charset=utf-8"), ("User-Agent", "ai-agent-backend")])
@@ -70,6 +76,8 @@ enum ChatFormats {
             body = .object(object)
         case .wecom:
             body = ["msgtype": "markdown", "markdown": ["content": .string(message.markdown)]]
+        case .email:
+            throw APIError.badRequest("e-mail channels send through SMTP")
         case .slack:
             let fields = message.lines.map { "*\($0.label):* \($0.value)" }.joined(separator: "\n")
             body = [

@@ -21,8 +21,10 @@ struct NotificationsController {
             RouteContract(
                 "Create a notification channel",
                 description: """
-                    Every type posts to `config.url` in its service's format; `webhook`, `dingtalk` and `feishu` sign with \
-                    `config.secret` when given, stored encrypted and shown as `***`. `events` defaults to `run_failed` and `run_recovered`.
+                    `webhook`, `dingtalk`, `feishu`, `wecom` and `slack` post to `config.url` in their service's format; \
+                    `webhook`, `dingtalk` and `feishu` sign with `config.secret` when given. `email` sends through the SMTP server \
+                    `config.host` (STARTTLS on unless `starttls` is false; credentials only over it). Secrets and the SMTP \
+                    password are stored encrypted and shown as `***`. `events` defaults to `run_failed` and `run_recovered`.
                     """,
                 body: ChannelInput.self, as: "NotificationChannelCreate", requiring: ["name", "type", "config"],
                 returns: NotificationChannelResponse.self, status: .created, errors: [.conflict]),
