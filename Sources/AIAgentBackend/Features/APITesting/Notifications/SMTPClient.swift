@@ -89,15 +89,16 @@ struct SMTPClient: Sendable {
         }
         try await channel.executeThenClose { inbound, outbound in
             var replies = Replies(iterator: inbound.makeAsyncIterator())
-            func command(_ line: String, expect codes: Set<Int>) async throws -> String {
+            // Errors name the step by its verb (`step` for credential lines, which must not show).
+            func command(_ line: String, expect codes: Set<Int>, step: String? = nil) async throws -> String {
                 try await outbound.write(ByteBuffer(string: line + "\r\n"))
-                return try await replies.expect(codes, after: line.split(separator: " ").first.map(String.init) ?? line)
+                return try await replies.expect(codes, after: step ?? line.split(separator: " ").first.map(String.init) ?? line)
             }
             _ = try await replies.expect([220], after: "connecting")
             var extensions = try await command("EHLO ai-agent-backend", expect: [250])
             if startTLS {
                 guard extensions.uppercased().contains("STARTTLS") else {
-                    throw Failure("the server does not offer STARTTLS (it offers: \(extensions))")
+                    throw Failure("the server does not offer STARTTLS (it offers \(extensions.split(separator: "\n").joined(separator: ", ")))")
                 }
                 _ = try await command("STARTTLS", expect: [220])
                 let context = try NIOSSLContext(configuration: tls)
@@ -113,8 +114,8 @@ struct SMTPClient: Sendable {
                 let mechanisms = extensions.uppercased().split(whereSeparator: \.isNewline).first { $0.hasPrefix("AUTH") } ?? ""
                 if !mechanisms.contains("PLAIN") && mechanisms.contains("LOGIN") {
                     _ = try await command("AUTH LOGIN", expect: [334])
-                    _ = try await command(Data(username.utf8).base64EncodedString(), expect: [334])
-                    _ = try await command(Data(password.utf8).base64EncodedString(), expect: [235])
+                    _ = try await command(Data(username.utf8).base64EncodedString(), expect: [334], step: "AUTH LOGIN username")
+                    _ = try await command(Data(password.utf8).base64EncodedString(), expect: [235], step: "AUTH LOGIN password")
                 } else {
                     _ = try await command("AUTH PLAIN " + Data("\0\(username)\0\(password)".utf8).base64EncodedString(), expect: [235])
                 }

@@ -36,6 +36,7 @@ final class SMTPReceiver: Sendable {
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         cert, key, user, password, out = sys.argv[1:6]
+        excluded = [name for name in sys.argv[6].split(",") if name]
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
@@ -56,21 +57,22 @@ final class SMTPReceiver: Sendable {
         port = probe.getsockname()[1]
         probe.close()
         controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context, authenticator=authenticator,
-                                auth_require_tls=True)
+                                auth_require_tls=True, auth_exclude_mechanism=excluded)
         controller.start()
         print(port, flush=True)
         sys.stdin.read()
         controller.stop()
         """#
 
-    static func with<T>(_ body: (SMTPReceiver) async throws -> T) async throws -> T {
+    /// `excluding` names AUTH mechanisms the server does not offer.
+    static func with<T>(excluding mechanisms: [String] = [], _ body: (SMTPReceiver) async throws -> T) async throws -> T {
         let folder = try BuiltBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try TLSVerificationTests.selfSignedCertificate(in: folder)
         let output = folder + "/messages.jsonl"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, files.certificate, files.key, username, password, output]
+        process.arguments = ["python3", "-c", script, files.certificate, files.key, username, password, output, mechanisms.joined(separator: ",")]
         let stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
