@@ -92,7 +92,9 @@ struct AppServices: @unchecked Sendable {
         router = buildRouter(
             settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
             gateway: gateway, tools: tools, invalidations: invalidations,
-            runs: .init(jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes))
+            runs: .init(
+                jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
+                notificationRetryDelays: settings.notificationRetryDelays))
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory

@@ -26,6 +26,12 @@ ensure_deps() {
     echo "installing: schemathesis openapi-spec-validator" >&2
     python3 -m pip install -q "schemathesis>=4,<5" openapi-spec-validator 2>/dev/null || return 1
   fi
+  # aiosmtpd: the SMTP server the notification tests send e-mail to.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    echo "installing: aiosmtpd" >&2
+    python3 -m pip install -q aiosmtpd 2>/dev/null ||
+      { _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; } || return 1
+  fi
   python3 -c 'import pytest, requests, yaml' 2>/dev/null && return 0
   echo "installing: pytest requests pyyaml" >&2
   # A Debian system Python refuses pip (PEP 668); its packaged modules serve as well.

@@ -72,6 +72,8 @@ public struct Settings: Sendable {
     public var jobPollInterval: Duration = .milliseconds(500)
     /// How often this replica looks for schedules due to fire; nil fires none here.
     public var schedulerInterval: Duration? = .milliseconds(1000)
+    /// The waits before a failed run notification is sent again (attempts: one more than the waits).
+    public var notificationRetryDelays: [Duration] = [.seconds(10), .seconds(60)]
 
     public init() {}
 

@@ -17,6 +17,7 @@ public enum Revisions {
         CreateImports(),
         CreateAccessTokens(),
         CreateSchedules(),
+        CreateNotifications(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -20,9 +20,16 @@ enum APITestingRoutes {
         ).register(on: api)
         ReportsController(projects: projects, runs: runRepository, reports: ReportRepository(database: database, runs: runRepository))
             .register(on: api)
+        let notifications = NotificationRepository(database: database)
+        let channelSecrets = ChannelSecrets(box: secretBox)
+        let notifier = RunNotifier(
+            notifications: notifications, jobs: runs.jobs, secrets: channelSecrets, sender: NotificationSender(egress: runs.egress),
+            retryDelays: runs.notificationRetryDelays)
+        NotificationsController(projects: projects, notifications: notifications, secrets: channelSecrets, notifier: notifier).register(on: api)
+        runs.handlers.register(NotificationJob.kind, notifier.handle)
         let executor = RunExecutor(
             runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
-            events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes)
+            events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes, notifier: notifier)
         runs.handlers.register(RunJob.kind, executor.handle)
         SchedulesController(
             projects: projects, schedules: ScheduleRepository(database: database), suites: suites, environments: environments
@@ -36,5 +43,7 @@ enum APITestingRoutes {
         let handlers: JobHandlers
         let egress: EgressClient
         let maxBodyBytes: Int
+        /// The waits before a failed notification is tried again.
+        let notificationRetryDelays: [Duration]
     }
 }

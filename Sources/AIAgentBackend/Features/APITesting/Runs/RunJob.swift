@@ -48,6 +48,7 @@ struct RunExecutor: Sendable {
     /// One for the application's lifetime: tokens outlive a run.
     let tokens: OAuthTokenCache
     let maxBodyBytes: Int
+    let notifier: RunNotifier
 
     func handle(_ context: JobContext) async throws {
         let payload = try context.payload(as: RunJob.Payload.self)
@@ -98,6 +99,7 @@ struct RunExecutor: Sendable {
         run.finishedAt = Date()
         run.durationMs = run.startedAt.map { run.finishedAt!.timeIntervalSince($0) * 1000 }
         try await runs.save(run)
+        try await notifier.runEnded(run)
         let summary = RunSummaryResponse(
             run: try TestRunResponse(run), totals: totals, passRate: totals.passRate, endpoints: await writer.latencies())
         events.publish(runID, "run_finished", JSONValue(encoding: summary))

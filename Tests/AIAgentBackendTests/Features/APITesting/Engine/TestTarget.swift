@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Logging
 import NIOCore
 import Synchronization
 @testable import AIAgentBackend
@@ -45,15 +44,7 @@ final class TestTarget: Sendable {
         let holder = StateHolder()
         let router = Router()
         addRoutes(router, holder)
-        var logger = Logger(label: "test-target")
-        logger.logLevel = .critical
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = ports.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
+        let (port, server) = await startLocalServer(router, label: "test-target")
         return TestTarget(port: port, state: holder, server: server)
     }
 

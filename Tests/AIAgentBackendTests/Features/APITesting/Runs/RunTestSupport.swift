@@ -17,15 +17,17 @@ struct RunProject {
     var token: String { fixture.tester }
 
     static func with(
-        _ kind: DatabaseKind, workerConcurrency: Int? = nil, _ body: @escaping @Sendable (RunProject) async throws -> Void
+        _ kind: DatabaseKind, workerConcurrency: Int? = nil, adjust: @escaping (inout Settings) -> Void = { _ in },
+        _ body: @escaping @Sendable (RunProject) async throws -> Void
     ) async throws {
         try await TestTarget.with { target in
             // A short lease: a cancel reaches the handler at the next heartbeat, a third of it.
-            let adjust: (inout Settings) -> Void = { settings in
+            let configure: (inout Settings) -> Void = { settings in
                 settings.jobLease = .seconds(3)
                 if let workerConcurrency { settings.workerConcurrency = workerConcurrency }
+                adjust(&settings)
             }
-            try await APITestingFixture.with(kind, adjust: adjust) { fixture in
+            try await APITestingFixture.with(kind, adjust: configure) { fixture in
                 let projectID = try await fixture.client.project(named: "Runs", token: fixture.tester)
                 let environmentID = try await fixture.client.create(
                     "/api/v1/projects/\(projectID)/environments",
