@@ -38,7 +38,8 @@ struct Test: AsyncParsableCommand {
                     throw ValidationError("--server needs --token, --project, --suite and --env")
                 }
                 let status = await ServerTestRun(
-                    server: server, token: token, project: project, suite: storedSuite, environment: env, concurrency: concurrency, reports: reports
+                    target: ServerTarget(server: server, token: token, project: project), suite: storedSuite, environment: env,
+                    concurrency: concurrency, reports: reports
                 ).run()
                 throw ExitCode(status)
             }
@@ -55,18 +56,20 @@ struct Test: AsyncParsableCommand {
         @Option(help: "The server's base URL.") var server: String
         @Option(help: "A personal access token (aab_pat_…).") var token: String
         @Option(help: "The project's id or name.") var project: String
+
+        var target: ServerTarget { ServerTarget(server: server, token: token, project: project) }
     }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a stored suite and its cases as a suite file.")
 
-        @OptionGroup var target: ServerOptions
+        @OptionGroup var options: ServerOptions
         @Option(help: "The suite's id or name.") var suite: String
         @Argument(help: "The file to write (YAML, or JSON for a .json name).") var output: String
 
         func run() async throws {
             throw ExitCode(
-                await SuiteExport(server: target.server, token: target.token, project: target.project, suite: suite, output: output).run())
+                await SuiteExport(target: options.target, suite: suite, output: output).run())
         }
     }
 
@@ -74,11 +77,11 @@ struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a suite and its cases from a suite file, or import a Postman collection or an OpenAPI document.")
 
-        @OptionGroup var target: ServerOptions
+        @OptionGroup var options: ServerOptions
         @Argument(help: "A suite file, a Postman collection or an OpenAPI document.") var file: String
 
         func run() async throws {
-            throw ExitCode(await SuiteImport(server: target.server, token: target.token, project: target.project, file: file).run())
+            throw ExitCode(await SuiteImport(target: options.target, file: file).run())
         }
     }
 

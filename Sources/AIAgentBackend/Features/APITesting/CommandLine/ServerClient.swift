@@ -3,6 +3,26 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
+/// The server, the personal access token and the project the `test` commands work on.
+public struct ServerTarget: Sendable {
+    public var server: String
+    public var token: String
+    /// An id, or a name.
+    public var project: String
+
+    public init(server: String, token: String, project: String) {
+        self.server = server
+        self.token = token
+        self.project = project
+    }
+
+    var client: ServerClient { ServerClient(server: server, token: token) }
+
+    func projectID() async throws(ServerClient.Failure) -> UUID {
+        try await client.id(of: project, kind: "project", listPath: "/projects")
+    }
+}
+
 /// The platform's API as the command line calls it: a personal access token, JSON both ways,
 /// and an error response turned into one line with the server's own message.
 struct ServerClient: Sendable {

@@ -5,19 +5,15 @@ import Foundation
 /// run of a stored suite on the platform, prints each case as it finishes, and downloads the
 /// reports asked for.
 public struct ServerTestRun: Sendable {
-    public var server: String
-    public var token: String
+    public var target: ServerTarget
     /// Ids, or names.
-    public var project: String
     public var suite: String
     public var environment: String
     public var concurrency: Int?
     public var reports: ReportFiles
 
-    public init(server: String, token: String, project: String, suite: String, environment: String, concurrency: Int?, reports: ReportFiles) {
-        self.server = server
-        self.token = token
-        self.project = project
+    public init(target: ServerTarget, suite: String, environment: String, concurrency: Int?, reports: ReportFiles) {
+        self.target = target
         self.suite = suite
         self.environment = environment
         self.concurrency = concurrency
@@ -40,9 +36,9 @@ public struct ServerTestRun: Sendable {
 
     /// 0 when the run passed, 1 when it did not, 2 when the server refused (its message on stderr).
     public func run() async -> Int32 {
-        let client = ServerClient(server: server, token: token)
+        let client = target.client
         do {
-            let projectID = try await client.id(of: project, kind: "project", listPath: "/projects")
+            let projectID = try await target.projectID()
             let environmentID = try await client.id(of: environment, kind: "environment", listPath: "/projects/\(projectID)/environments")
             let suiteID = try await client.id(of: suite, kind: "suite", listPath: "/projects/\(projectID)/suites")
             let started = try await client.post(

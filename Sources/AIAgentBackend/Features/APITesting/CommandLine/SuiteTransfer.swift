@@ -3,27 +3,23 @@ import Yams
 
 /// `ai-agent-backend test export`: a stored suite and its cases, written as a suite file.
 public struct SuiteExport: Sendable {
-    public var server: String
-    public var token: String
-    /// Ids, or names.
-    public var project: String
+    public var target: ServerTarget
+    /// An id, or a name.
     public var suite: String
     /// YAML, or JSON for a `.json` name.
     public var output: String
 
-    public init(server: String, token: String, project: String, suite: String, output: String) {
-        self.server = server
-        self.token = token
-        self.project = project
+    public init(target: ServerTarget, suite: String, output: String) {
+        self.target = target
         self.suite = suite
         self.output = output
     }
 
     /// 0 when written, 2 when the server refused or the file cannot be written (one line on stderr).
     public func run() async -> Int32 {
-        let client = ServerClient(server: server, token: token)
+        let client = target.client
         do {
-            let projectID = try await client.id(of: project, kind: "project", listPath: "/projects")
+            let projectID = try await target.projectID()
             let suiteID = try await client.id(of: suite, kind: "suite", listPath: "/projects/\(projectID)/suites")
             let stored = try await client.get("/projects/\(projectID)/suites/\(suiteID)", as: TestSuiteResponse.self)
             func load(_ id: UUID) async throws(ServerClient.Failure) -> SuiteFileCase {
@@ -50,15 +46,11 @@ public struct SuiteExport: Sendable {
 /// `ai-agent-backend test import`: a suite file becomes a suite with its cases; a Postman
 /// collection or an OpenAPI document goes to the imports route (the endpoint catalogue).
 public struct SuiteImport: Sendable {
-    public var server: String
-    public var token: String
-    public var project: String
+    public var target: ServerTarget
     public var file: String
 
-    public init(server: String, token: String, project: String, file: String) {
-        self.server = server
-        self.token = token
-        self.project = project
+    public init(target: ServerTarget, file: String) {
+        self.target = target
         self.file = file
     }
 
@@ -99,10 +91,10 @@ public struct SuiteImport: Sendable {
 
     /// 0 when imported, 2 for a bad file or a refusal (one line on stderr).
     public func run() async -> Int32 {
-        let client = ServerClient(server: server, token: token)
+        let client = target.client
         do {
             let text = try InputFile.text(at: file)
-            let projectID = try await client.id(of: project, kind: "project", listPath: "/projects")
+            let projectID = try await target.projectID()
             // A suite file has `cases`; anything else is an API description for the catalogue.
             guard ((try? Yams.load(yaml: text)) as? [String: Any])?["cases"] != nil else {
                 let name = (file as NSString).lastPathComponent
