@@ -43,6 +43,7 @@ struct Test: AsyncParsableCommand {
                 ).run()
                 throw ExitCode(status)
             }
+            guard token == nil, project == nil, storedSuite == nil else { throw ValidationError("--token, --project and --suite go with --server") }
             guard let suite else { throw ValidationError("give a suite file, or --server") }
             let status = await LocalTestRun(
                 suitePath: suite, environmentPath: env, variables: envVars, dataPath: data, concurrency: concurrency, bail: bail, reports: reports

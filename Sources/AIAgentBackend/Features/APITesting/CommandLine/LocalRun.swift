@@ -26,6 +26,9 @@ public struct LocalTestRun: Sendable {
         self.reports = reports
     }
 
+    /// Evidence bodies are cut here, as by the service at `TESTING_MAX_BODY_BYTES`'s default.
+    static let maxBodyBytes = Settings().testingMaxBodyBytes
+
     /// The exit status: 0 all passed, 1 any case failed or errored, 2 bad input (one line on stderr).
     public func run() async -> Int32 {
         let plan: LocalPlan
@@ -49,10 +52,11 @@ public struct LocalTestRun: Sendable {
         var suite = try InputFile.decode(SuiteFile.self, at: suitePath)
         let suiteName = (suitePath as NSString).lastPathComponent
         if let dataPath {
+            let text = try InputFile.text(at: dataPath)
             let table: DataTable
-            do { table = try CSVTable.parse(try InputFile.text(at: dataPath)) } catch let error as APIError {
+            do { table = try CSVTable.parse(text) } catch {
                 throw InputFile.Failure(description: "\((dataPath as NSString).lastPathComponent): \(error.message)")
-            } catch { throw error as! InputFile.Failure }
+            }
             for index in suite.cases.indices { suite.cases[index].data = table }
         }
         do { try suite.validate() } catch { throw InputFile.Failure(description: "\(suiteName): \(error.message)") }
@@ -79,7 +83,7 @@ public struct LocalTestRun: Sendable {
     }
 
     private func execute(_ plan: LocalPlan, egress: EgressClient) async -> RunReport {
-        let runner = CaseRunner(egress: egress, tokens: OAuthTokenCache(), maxBodyBytes: 1 << 20)
+        let runner = CaseRunner(egress: egress, tokens: OAuthTokenCache(), maxBodyBytes: Self.maxBodyBytes)
         let recorder = LocalRecorder()
         let started = Date()
         let suite = plan.suite
