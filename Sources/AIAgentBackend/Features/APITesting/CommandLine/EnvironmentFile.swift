@@ -11,6 +11,7 @@ enum EnvironmentFile {
             environment.baseURLs = baseURLs
         }
         var seen = Set<String>()
+        var secretNames = Set<String>()
         for (index, variable) in (input.variables ?? []).enumerated() {
             guard SecretValues.isName(variable.name) else {
                 throw .validation(field: "variables[\(index)].name", "must start with a letter or _ and hold only letters, digits, _ . -")
@@ -18,11 +19,16 @@ enum EnvironmentFile {
             guard seen.insert(variable.name).inserted else { throw .validation(field: "variables[\(index)].name", "is repeated") }
             let value = variable.value ?? ""
             environment.variables[variable.name] = .string(value)
-            if variable.secret == true { environment.secretValues.insert(value) }
+            if variable.secret == true {
+                environment.secretValues.insert(value)
+                secretNames.insert(variable.name)
+            }
         }
+        // A CI secret given on the command line for a variable the file declares secret is redacted too.
         for (name, value) in overrides {
             guard SecretValues.isName(name) else { throw .validation(field: "--env-var \(name)", "is not a variable name") }
             environment.variables[name] = .string(value)
+            if secretNames.contains(name) { environment.secretValues.insert(value) }
         }
         if let headers = input.headers {
             try EnvironmentsController.check(headers: headers)

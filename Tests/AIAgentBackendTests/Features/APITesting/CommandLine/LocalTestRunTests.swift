@@ -52,14 +52,19 @@ import Testing
     @Test func aPassingSuiteExitsZeroAndWritesItsReports() async throws {
         try await TestTarget.with { target in
             let (result, directory) = try await Self.run(
-                ["suite.yaml", "--env", "env.yaml", "--env-var", "who=ci", "--junit", "out.xml", "--json", "out.json", "--html", "out.html"],
+                [
+                    "suite.yaml", "--env", "env.yaml", "--env-var", "who=ci", "--env-var", "api_key=from-ci-secret-42", "--junit", "out.xml",
+                    "--json", "out.json", "--html", "out.html",
+                ],
                 files: ["suite.yaml": Self.passingSuite, "env.yaml": Self.environment(target)])
             #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
             #expect(result.stdout.contains("PASSED echo answers"), "plain lines when not a terminal: \(result.stdout)")
             #expect(result.stdout.contains("2 passed, 0 failed, 0 errors"))
 
             let json = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/out.json"))
-            #expect(!String(decoding: json, as: UTF8.self).contains("key-123-secret"), "a secret variable is masked in the evidence")
+            #expect(target.state.withLock { $0.hits["smoke"] } == 1)
+            let text = String(decoding: json, as: UTF8.self)
+            #expect(!text.contains("from-ci-secret-42"), "a secret variable set by --env-var is masked in the evidence")
             let report = try JSONCoding.decoder.decode(RunReport.self, from: json)
             #expect(report.run.status == .passed)
             #expect(report.totals.passed == 2 && report.totals.cases == 2)
