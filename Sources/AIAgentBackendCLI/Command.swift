@@ -10,9 +10,21 @@ struct AIAgentBackendCommand: AsyncParsableCommand {
         commandName: "ai-agent-backend",
         abstract: "The AI agent and API-testing platform backend.",
         version: Settings.version,
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Test.self],
         defaultSubcommand: Serve.self
     )
+
+    /// As the parser's, but a usage error exits with 2 (not 64): what CI scripts expect of `test run`.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data("\(message(for: error)) (see --help)\n".utf8))
+            exit(withError: ExitCode(2))
+        }
+    }
 }
 
 /// Loads settings or exits with status 2 and one line naming the bad variable.

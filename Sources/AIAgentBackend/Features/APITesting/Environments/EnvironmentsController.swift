@@ -101,23 +101,14 @@ struct EnvironmentsController {
             environment.name = trimmed
         }
         if let baseURLs = input.baseURLs {
-            for (service, url) in baseURLs {
-                guard SecretValues.isName(service) else {
-                    throw APIError.validation(field: "base_urls.\(service)", "a service name holds only letters, digits, _ . -")
-                }
-                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()), parsed.host?.isEmpty == false else {
-                    throw APIError.validation(field: "base_urls.\(service)", "must be an absolute http(s) URL")
-                }
-            }
+            try Self.check(baseURLs: baseURLs)
             environment.baseURLsJSON = JSONColumn.encode(baseURLs)
         }
         if let variables = input.variables {
             environment.variablesJSON = JSONColumn.encode(try secrets.seal(variables, keeping: try environment.variables, field: "variables"))
         }
         if let headers = input.headers {
-            if let bad = headers.keys.first(where: { !RequestHeaders.isName($0) }) {
-                throw APIError.validation(field: "headers.\(bad)", "is not a valid header name")
-            }
+            try Self.check(headers: headers)
             environment.headersJSON = JSONColumn.encode(headers)
         }
         if let auth = input.auth { environment.authJSON = JSONColumn.encode(try secrets.seal(auth, keeping: try environment.auth)) }
@@ -126,6 +117,26 @@ struct EnvironmentsController {
         if let follow = input.followRedirects { environment.followRedirects = follow }
         if let maxRedirects = input.maxRedirects {
             environment.maxRedirects = try APIError.checked(maxRedirects, field: "max_redirects", in: Self.redirects)
+        }
+    }
+}
+
+extension EnvironmentsController {
+    /// Service names usable in `{{base_url.NAME}}`, each with an absolute http(s) URL.
+    static func check(baseURLs: [String: String]) throws(APIError) {
+        for (service, url) in baseURLs {
+            guard SecretValues.isName(service) else {
+                throw APIError.validation(field: "base_urls.\(service)", "a service name holds only letters, digits, _ . -")
+            }
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()), parsed.host?.isEmpty == false else {
+                throw APIError.validation(field: "base_urls.\(service)", "must be an absolute http(s) URL")
+            }
+        }
+    }
+
+    static func check(headers: [String: String]) throws(APIError) {
+        if let bad = headers.keys.first(where: { !RequestHeaders.isName($0) }) {
+            throw APIError.validation(field: "headers.\(bad)", "is not a valid header name")
         }
     }
 }

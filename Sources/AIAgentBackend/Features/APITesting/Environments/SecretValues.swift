@@ -100,6 +100,11 @@ struct SecretValues: Sendable {
         return sealed
     }
 
+    /// The plain text of a preset's credentials, for one never sealed (the command line's environment file).
+    static func credentials(of auth: RequestAuth) -> Set<String> {
+        Set(secretFields(of: auth.type).compactMap { auth[keyPath: $0] })
+    }
+
     static func masked(_ auth: RequestAuth) -> RequestAuth {
         var masked = auth
         for field in secretFields(of: auth.type) where masked[keyPath: field] != nil { masked[keyPath: field] = mask }

@@ -72,9 +72,10 @@ struct NamedReference: Codable, Sendable, Equatable {
 
 extension TestResultResponse {
     /// The name a report lists it under: `setup: login [row-a]`.
-    var displayName: String {
-        let role = self.role == .case ? "" : "\(self.role.rawValue): "
-        return role + caseName + (iteration == caseName ? "" : " [\(iteration)]")
+    var displayName: String { Self.displayName(role: role, caseName: caseName, iteration: iteration) }
+
+    static func displayName(role: CaseRole, caseName: String, iteration: String) -> String {
+        (role == .case ? "" : "\(role.rawValue): ") + caseName + (iteration == caseName ? "" : " [\(iteration)]")
     }
 }
 
