@@ -194,8 +194,15 @@ import Testing
                 #expect(deliveries.last?["error"]?.string == "HTTP 500")
                 #expect(deliveries.allSatisfy { $0["run_id"]?.string == runID && $0["event"]?.string == "run_finished" })
                 // The retry was queued to wait its delay; the payload is the run's summary.
-                let retry = try #require(
-                    try await notificationJobRows(project).first { try $0.decodePayload(as: NotificationJob.Payload.self).attempt == 2 })
+                func retryJob() async throws -> Job {
+                    try #require(try await notificationJobRows(project).first { try $0.decodePayload(as: NotificationJob.Payload.self).attempt == 2 })
+                }
+                var retry = try await retryJob()
+                // The attempt is logged before the worker marks its job done.
+                for _ in 0..<50 where retry.status != .succeeded {
+                    try await Task.sleep(for: .milliseconds(100))
+                    retry = try await retryJob()
+                }
                 #expect(retry.runAfter.timeIntervalSince(retry.createdAt) >= 0.15 && retry.status == .succeeded)
                 let payload = try #require(receiver.log.requests(to: "/flaky").last?.json)
                 #expect(payload["event"]?.stringValue == "run_finished" && payload["run"]?["id"]?.stringValue == runID)
