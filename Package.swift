@@ -64,7 +64,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            resources: [.copy("Features/APITesting/Generation/Prompts")]
         ),
         .executableTarget(
             name: "AIAgentBackendCLI",

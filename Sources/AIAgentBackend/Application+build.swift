@@ -94,7 +94,8 @@ struct AppServices: @unchecked Sendable {
             gateway: gateway, tools: tools, invalidations: invalidations,
             runs: .init(
                 jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
-                notificationRetryDelays: settings.notificationRetryDelays))
+                notificationRetryDelays: settings.notificationRetryDelays, generationRepairRounds: settings.generationRepairRounds,
+                generationMaxTokens: settings.generationMaxTokens))
     }
 
     /// Short timeouts: a Redis that stops answering should send requests to the memory
@@ -183,7 +184,7 @@ func buildRouter(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
         contextTokens: settings.chatContextTokens
     ).register(on: api)
-    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), runs: runs)
+    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), gateway: gateway, runs: runs)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

@@ -74,6 +74,10 @@ public struct Settings: Sendable {
     public var schedulerInterval: Duration? = .milliseconds(1000)
     /// The waits before a failed run notification is sent again (attempts: one more than the waits).
     public var notificationRetryDelays: [Duration] = [.seconds(10), .seconds(60)]
+    /// Times an AI-generated positive case that fails verification is sent back to the model with its evidence.
+    public var generationRepairRounds = 2
+    /// Tokens (input and output) one AI test generation may spend before it is stopped.
+    public var generationMaxTokens = 200_000
 
     public init() {}
 
@@ -162,6 +166,8 @@ public struct Settings: Sendable {
         jobPollInterval = .milliseconds(try reader.integer("JOB_POLL_INTERVAL_MS", default: 500, in: 10...60_000))
         let schedulerMilliseconds = try reader.integer("SCHEDULER_INTERVAL_MS", default: 1000, in: 0...60_000)
         schedulerInterval = schedulerMilliseconds == 0 ? nil : .milliseconds(schedulerMilliseconds)
+        generationRepairRounds = try reader.integer("GENERATION_REPAIR_ROUNDS", default: generationRepairRounds, in: 0...5)
+        generationMaxTokens = try reader.integer("GENERATION_MAX_TOKENS", default: generationMaxTokens, in: 1_000...100_000_000)
         try validateForEnvironment()
     }
 

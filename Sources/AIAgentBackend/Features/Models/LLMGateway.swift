@@ -11,7 +11,7 @@ struct UsageContext: Sendable {
 
 /// What made a model call: `llm_usage.source`.
 enum UsageSource: String, Sendable, CaseIterable {
-    case chat, agent, test
+    case chat, agent, test, generation
 }
 
 /// A configuration as calls use it: the key decrypted, immutable, shared between requests.

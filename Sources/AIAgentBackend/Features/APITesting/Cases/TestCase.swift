@@ -22,6 +22,10 @@ final class TestCase: Model, @unchecked Sendable {
     @OptionalField(key: "flag_reason") var flagReason: String?
     /// `TestCaseDefinition`
     @Field(key: "definition") var definitionJSON: String
+    /// The AI generation the case was accepted from, if any.
+    @OptionalField(key: "generation_id") var generationID: UUID?
+    /// `[String]`: that generation's test points the case covers.
+    @OptionalField(key: "test_points") var testPointsJSON: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
@@ -44,6 +48,8 @@ struct TestCaseResponse: Codable, ResponseEncodable, Sendable {
     let variables: [String: JSONValue]?
     let data: DataTable?
     let steps: [TestStep]
+    let generationID: UUID?
+    let testPoints: [String]?
     let createdAt: Date?
     let updatedAt: Date?
 
@@ -52,6 +58,8 @@ struct TestCaseResponse: Codable, ResponseEncodable, Sendable {
         case projectID = "project_id"
         case endpointID = "endpoint_id"
         case flagReason = "flag_reason"
+        case generationID = "generation_id"
+        case testPoints = "test_points"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -69,6 +77,8 @@ struct TestCaseResponse: Codable, ResponseEncodable, Sendable {
         variables = definition.variables
         data = definition.data
         steps = definition.steps
+        generationID = testCase.generationID
+        testPoints = try JSONColumn.decode(testCase.testPointsJSON)
         createdAt = testCase.createdAt
         updatedAt = testCase.updatedAt
     }

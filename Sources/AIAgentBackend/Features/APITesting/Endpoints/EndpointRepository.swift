@@ -36,6 +36,17 @@ struct EndpointRepository: Sendable {
         try await APIEndpoint.query(on: database.database).filter(\.$projectID == projectID).filter(\.$id == id).first()
     }
 
+    /// The project's endpoints named in `ids` or imported by `importID`, by path then method.
+    func endpoints(ids: [UUID], importID: UUID?, in projectID: UUID) async throws -> [APIEndpoint] {
+        guard !ids.isEmpty || importID != nil else { return [] }
+        let query = APIEndpoint.query(on: database.database).filter(\.$projectID == projectID)
+        query.group(.or) { group in
+            if !ids.isEmpty { group.filter(\.$id ~~ ids) }
+            if let importID { group.filter(\.$importID == importID) }
+        }
+        return try await query.sort(\.$path).sort(\.$method).all()
+    }
+
     func isTaken(operationKey: String, in projectID: UUID, byOtherThan endpoint: APIEndpoint) async throws -> Bool {
         try await APIEndpoint.query(on: database.database).filter(\.$projectID == projectID).filter(\.$operationKey == operationKey).all()
             .contains { $0.id != endpoint.id }

@@ -39,6 +39,19 @@ struct SchemaSource: Sendable {
     var components: [String: JSONValue]
 
     static let none = SchemaSource(endpointResponseSchema: { _ in nil }, components: [:])
+
+    /// The response schemas `endpoint` documents, by status, with `2XX` and `default` as fallbacks.
+    static func responses(of endpoint: APIEndpoint) -> SchemaSource {
+        guard let responses = (try? JSONColumn.decode(endpoint.responsesJSON, as: JSONValue.self)) ?? nil else { return .none }
+        return SchemaSource(
+            endpointResponseSchema: { status in
+                let response = responses[String(status)] ?? responses["\(status / 100)XX"] ?? responses["default"]
+                if let schema = response?["schema"] { return schema }
+                guard case .object(let content) = response?["content"] ?? .null else { return nil }
+                let media = content.keys.sorted().first { $0.contains("json") } ?? content.keys.sorted().first
+                return media.flatMap { content[$0]?["schema"] }
+            }, components: [:])
+    }
 }
 
 enum ResponseChecks {

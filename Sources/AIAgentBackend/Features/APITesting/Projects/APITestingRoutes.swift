@@ -1,6 +1,6 @@
 /// Registers the API-testing resources: projects and everything nested in them.
 enum APITestingRoutes {
-    static func register(on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox, runs: RunServices) {
+    static func register(on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox, gateway: LLMGateway, runs: RunServices) {
         let secrets = SecretValues(box: secretBox)
         let projects = ProjectRepository(database: database)
         let endpoints = EndpointRepository(database: database)
@@ -27,10 +27,22 @@ enum APITestingRoutes {
             retryDelays: runs.notificationRetryDelays)
         NotificationsController(projects: projects, notifications: notifications, secrets: channelSecrets, notifier: notifier).register(on: api)
         runs.handlers.register(NotificationJob.kind, notifier.handle)
+        let oauthTokens = OAuthTokenCache()
         let executor = RunExecutor(
             runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
-            events: events, egress: runs.egress, tokens: OAuthTokenCache(), maxBodyBytes: runs.maxBodyBytes, notifier: notifier)
+            events: events, egress: runs.egress, tokens: oauthTokens, maxBodyBytes: runs.maxBodyBytes, notifier: notifier)
         runs.handlers.register(RunJob.kind, executor.handle)
+        let generations = GenerationRepository(database: database)
+        let generationEvents = RunEvents()
+        GenerationsController(
+            projects: projects, generations: generations, endpoints: endpoints, environments: environments, suites: suites, gateway: gateway,
+            jobs: runs.jobs, events: generationEvents, promptVersion: Prompts.bundled.version
+        ).register(on: api)
+        let generator = GenerationExecutor(
+            generations: generations, endpoints: endpoints, environments: environments, gateway: gateway, jobs: runs.jobs,
+            events: generationEvents, egress: runs.egress, tokens: oauthTokens, maxBodyBytes: runs.maxBodyBytes, prompts: Prompts.bundled,
+            repairRounds: runs.generationRepairRounds, maxTokens: runs.generationMaxTokens)
+        runs.handlers.register(GenerationJob.kind, generator.handle)
         SchedulesController(
             projects: projects, schedules: ScheduleRepository(database: database), suites: suites, environments: environments
         ).register(on: api)
@@ -45,5 +57,8 @@ enum APITestingRoutes {
         let maxBodyBytes: Int
         /// The waits before a failed notification is tried again.
         let notificationRetryDelays: [Duration]
+        /// `GENERATION_REPAIR_ROUNDS` and `GENERATION_MAX_TOKENS`.
+        let generationRepairRounds: Int
+        let generationMaxTokens: Int
     }
 }

@@ -231,17 +231,9 @@ private struct CaseContext: Sendable {
     /// The linked endpoint's response schemas, for `schema` assertions.
     private func schemas(for testCase: RunnableCase) async -> SchemaSource {
         guard let endpointID = testCase.endpointID, let projectID = plan.project.id,
-            let endpoint = try? await endpoints.endpoint(withID: endpointID, in: projectID),
-            let responses = (try? JSONColumn.decode(endpoint.responsesJSON, as: JSONValue.self)) ?? nil
+            let endpoint = try? await endpoints.endpoint(withID: endpointID, in: projectID)
         else { return .none }
-        return SchemaSource(
-            endpointResponseSchema: { status in
-                let response = responses[String(status)] ?? responses["\(status / 100)XX"] ?? responses["default"]
-                if let schema = response?["schema"] { return schema }
-                guard case .object(let content) = response?["content"] ?? .null else { return nil }
-                let media = content.keys.sorted().first { $0.contains("json") } ?? content.keys.sorted().first
-                return media.flatMap { content[$0]?["schema"] }
-            }, components: [:])
+        return SchemaSource.responses(of: endpoint)
     }
 }
 

@@ -40,9 +40,15 @@ struct AnthropicWireFormat: WireFormat {
         ]
         let system = request.messages.filter { $0.role == .system }.compactMap(\.content)
         if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }
-        if !request.tools.isEmpty {
+        var tools = request.tools
+        if let wanted = request.responseSchema {
+            // Anthropic's structured output: one tool whose input is the answer, and the model made to call it.
+            tools.append(ToolDefinition(name: wanted.name, description: "Give your answer as this tool's input.", parameters: wanted.schema))
+            body["tool_choice"] = ["type": "tool", "name": .string(wanted.name)]
+        }
+        if !tools.isEmpty {
             body["tools"] = .array(
-                request.tools.map { tool in
+                tools.map { tool in
                     [
                         "name": .string(tool.name), "description": .string(tool.description),
                         "input_schema": tool.parameters,

@@ -63,6 +63,19 @@ public struct ToolDefinition: Codable, Sendable, Equatable, Hashable {
     }
 }
 
+/// An answer wanted as JSON matching `schema`: asked for by each provider's own means (a
+/// JSON-schema response format, or a forced tool call), and read back by `ChatResponse.structuredOutput`.
+public struct ResponseSchema: Sendable, Equatable {
+    /// Letters, digits, `_` and `-`: it doubles as a tool name.
+    public var name: String
+    public var schema: JSONValue
+
+    public init(name: String, schema: JSONValue) {
+        self.name = name
+        self.schema = schema
+    }
+}
+
 public struct ChatRequest: Sendable, Equatable {
     /// Overrides the configuration's model when set.
     public var model: String?
@@ -70,19 +83,22 @@ public struct ChatRequest: Sendable, Equatable {
     public var tools: [ToolDefinition]
     public var temperature: Double?
     public var maxTokens: Int?
+    public var responseSchema: ResponseSchema?
 
     public init(
         model: String? = nil,
         messages: [ChatMessage],
         tools: [ToolDefinition] = [],
         temperature: Double? = nil,
-        maxTokens: Int? = nil
+        maxTokens: Int? = nil,
+        responseSchema: ResponseSchema? = nil
     ) {
         self.model = model
         self.messages = messages
         self.tools = tools
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.responseSchema = responseSchema
     }
 }
 
@@ -118,6 +134,13 @@ public struct ChatResponse: Sendable, Equatable {
         self.toolCalls = toolCalls
         self.usage = usage
         self.finishReason = finishReason
+    }
+}
+
+extension ChatResponse {
+    /// The JSON text answering `schema`: the forced tool call's arguments (Anthropic), else the text.
+    public func structuredOutput(_ schema: ResponseSchema) -> String {
+        toolCalls.first { $0.name == schema.name }?.arguments ?? text
     }
 }
 

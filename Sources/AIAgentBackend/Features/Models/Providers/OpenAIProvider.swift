@@ -53,6 +53,12 @@ struct OpenAIWireFormat: WireFormat {
                 })
         }
         if let temperature = request.temperature { body["temperature"] = .number(temperature) }
+        if let wanted = request.responseSchema {
+            // Not `strict`: OpenAI's strict mode refuses schemas with free-form objects.
+            body["response_format"] = [
+                "type": "json_schema", "json_schema": ["name": .string(wanted.name), "schema": wanted.schema, "strict": false],
+            ]
+        }
         if let maxTokens = request.maxTokens {
             // OpenAI's reasoning models reject `max_tokens`; compatible servers mostly know only it.
             let key = configuration.kind == .openai ? "max_completion_tokens" : "max_tokens"
