@@ -18,6 +18,7 @@ public enum Revisions {
         CreateAccessTokens(),
         CreateSchedules(),
         CreateNotifications(),
+        CreateKnowledge(),
         // `migrate create` registers new revisions above this line.
     ]
 }
