@@ -22,10 +22,11 @@ RUN swift build -c release --static-swift-stdlib --product ai-agent-backend \
 FROM ubuntu:jammy
 
 # ca-certificates for TLS to LLM providers, tzdata for time zones, curl for HEALTHCHECK
-# (its libcurl is also what FoundationNetworking loads at run time).
+# (its libcurl is also what FoundationNetworking loads at run time), poppler-utils for the
+# knowledge bases' PDF documents (pdftotext), zlib for their DOCX.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update -q \
-    && apt-get install -y -q --no-install-recommends ca-certificates tzdata curl \
+    && apt-get install -y -q --no-install-recommends ca-certificates tzdata curl poppler-utils zlib1g \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed UID, so the host folders mounted at /app/logs and /app/uploads can be given to it

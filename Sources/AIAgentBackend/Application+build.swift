@@ -34,6 +34,8 @@ struct AppServices: @unchecked Sendable {
     let jobWorker: JobWorker?
     /// Nil when `SCHEDULER_INTERVAL_MS=0`: this replica fires no schedules.
     let scheduler: Scheduler?
+    /// Exact in-process search over float32 blobs (pgvector is not wired yet).
+    let vectorSearch: any VectorSearchBackend
     let catalog: RouteCatalog
     let contract: APIContract
     let router: Router<AppRequestContext>
@@ -87,11 +89,12 @@ struct AppServices: @unchecked Sendable {
             ? JobWorker(queue: jobs, handlers: jobHandlers, configuration: workerConfiguration, logger: logger) : nil
         let (database, jobs) = (database, jobs)
         scheduler = settings.schedulerInterval.map { Scheduler(database: database, jobs: jobs, interval: $0, logger: logger) }
+        vectorSearch = ExactVectorSearch(repository: KnowledgeRepository(database: database))
         catalog = RouteCatalog()
         contract = APIContract()
         router = buildRouter(
             settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-            gateway: gateway, tools: tools, invalidations: invalidations,
+            gateway: gateway, tools: tools, invalidations: invalidations, vectorSearch: vectorSearch, logger: logger,
             runs: .init(
                 jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
                 notificationRetryDelays: settings.notificationRetryDelays, generationRepairRounds: settings.generationRepairRounds,
@@ -120,11 +123,13 @@ struct AppServices: @unchecked Sendable {
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
         let (settings, logger, database, hasher, jobWorker, scheduler) = (settings, logger, database, hasher, jobWorker, scheduler)
+        let vectorBackend = vectorSearch.name
         app.beforeServerStarts {
             logger.info(
                 "starting",
                 metadata: [
                     "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
+                    "vector_search": "\(vectorBackend)",
                 ])
             // The seed's lifespan hook: bring the schema to head before taking traffic.
             if settings.autoMigrate {
@@ -143,7 +148,7 @@ struct AppServices: @unchecked Sendable {
 func buildRouter(
     settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
     contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
-    runs: APITestingRoutes.RunServices
+    vectorSearch: any VectorSearchBackend, logger: Logger, runs: APITestingRoutes.RunServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
@@ -153,7 +158,8 @@ func buildRouter(
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     HealthController(
-        probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
+        probe: HealthProbe(settings: settings, database: database, cache: cache, vectorBackend: vectorSearch.name),
+        metricsEnabled: settings.enableMetrics,
         metricsToken: settings.metricsToken
     )
     .register(on: router, catalog: catalog)
@@ -185,6 +191,9 @@ func buildRouter(
         contextTokens: settings.chatContextTokens
     ).register(on: api)
     APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), gateway: gateway, runs: runs)
+    KnowledgeRoutes.register(
+        on: api, repository: KnowledgeRepository(database: database), vectors: vectorSearch, gateway: gateway, runs: runs,
+        uploadDirectory: settings.uploadDirectory, logger: logger)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

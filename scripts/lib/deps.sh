@@ -16,6 +16,8 @@ ensure_deps() {
   command -v docker-compose >/dev/null || packages+=(docker-compose)
   command -v wrk >/dev/null || packages+=(wrk)
   command -v hyperfine >/dev/null || packages+=(hyperfine)
+  # pdftotext reads the knowledge bases' PDF documents.
+  command -v pdftotext >/dev/null || packages+=(poppler-utils)
   if ((${#packages[@]})); then
     echo "installing: ${packages[*]}" >&2
     _deps_apt_update || return 1
@@ -25,6 +27,12 @@ ensure_deps() {
   if ! python3 -c 'import schemathesis, openapi_spec_validator' 2>/dev/null; then
     echo "installing: schemathesis openapi-spec-validator" >&2
     python3 -m pip install -q "schemathesis>=4,<5" openapi-spec-validator 2>/dev/null || return 1
+  fi
+  # fpdf2: writes the PDF the knowledge base tests upload.
+  if ! python3 -c 'import fpdf' 2>/dev/null; then
+    echo "installing: fpdf2" >&2
+    python3 -m pip install -q fpdf2 2>/dev/null ||
+      { _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-fpdf >/dev/null; } || return 1
   fi
   # aiosmtpd: the SMTP server the notification tests send e-mail to.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then

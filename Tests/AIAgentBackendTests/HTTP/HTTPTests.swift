@@ -143,7 +143,7 @@ import Testing
                 ("/api/v1/agents", "type", "chat, task, testing, analysis, custom", "testing"),
                 ("/api/v1/users", "status", "active, disabled", "disabled"),
                 ("/api/v1/models", "provider", "openai, anthropic, openai_compatible", "openai_compatible"),
-                ("/api/v1/llm-usage", "source", "chat, agent, test", "agent"),
+                ("/api/v1/llm-usage", "source", "chat, agent, test, generation, embedding", "agent"),
             ]
             for parameter in parameters {
                 try await client.call(.get, "\(parameter.path)?\(parameter.name)=bogus", token: token) { response in

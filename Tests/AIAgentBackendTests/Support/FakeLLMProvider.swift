@@ -5,8 +5,9 @@ import NIOPosix
 @testable import AIAgentBackend
 
 /// A local HTTP server speaking the real OpenAI Chat Completions and Anthropic Messages wire
-/// formats. Each test scripts the replies (served in order, whatever the path), then asserts on
-/// the requests it recorded and on the client disconnects it saw.
+/// formats. Each test scripts the replies (served in order, whatever the path), or sets a
+/// responder that computes each reply from its request, then asserts on the requests it
+/// recorded and on the client disconnects it saw.
 final class FakeLLMProvider: Sendable {
     struct RecordedRequest: Sendable {
         var method: HTTPMethod
@@ -98,6 +99,8 @@ final class FakeLLMProvider: Sendable {
     }
 
     func enqueue(_ replies: Reply...) { state.enqueue(replies) }
+    /// From now on every request is answered by `responder` (called concurrently), not the script.
+    func respond(with responder: @escaping @Sendable (RecordedRequest) -> Reply) { state.setResponder(responder) }
     var requests: [RecordedRequest] { state.requests }
     /// Connections the client closed while a reply was still being written.
     var clientDisconnects: Int { state.disconnects }
@@ -385,15 +388,25 @@ enum AnthropicWire {
 private final class State: @unchecked Sendable {
     private let lock = NSLock()
     private var replies: [FakeLLMProvider.Reply] = []
+    private var responder: (@Sendable (FakeLLMProvider.RecordedRequest) -> FakeLLMProvider.Reply)?
     private var recorded: [FakeLLMProvider.RecordedRequest] = []
     private var disconnectCount = 0
 
     func enqueue(_ more: [FakeLLMProvider.Reply]) { lock.withLock { replies += more } }
 
-    /// Records the request and hands out the next scripted reply; a test that did not script one gets a 500.
+    func setResponder(_ responder: @escaping @Sendable (FakeLLMProvider.RecordedRequest) -> FakeLLMProvider.Reply) {
+        lock.withLock { self.responder = responder }
+    }
+
+    /// Records the request and hands out the responder's reply, else the next scripted one; a
+    /// test that did neither gets a 500.
     func record(_ request: FakeLLMProvider.RecordedRequest) -> FakeLLMProvider.Reply {
-        lock.withLock {
+        let responder = lock.withLock {
             recorded.append(request)
+            return self.responder
+        }
+        if let responder { return responder(request) }
+        return lock.withLock {
             guard !replies.isEmpty else {
                 return .json(OpenAIWire.error("FakeLLMProvider: no scripted reply", type: "server_error"), status: 500)
             }

@@ -19,6 +19,7 @@ public enum Revisions {
         CreateSchedules(),
         CreateNotifications(),
         CreateGenerations(),
+        CreateKnowledge(),
         // `migrate create` registers new revisions above this line.
     ]
 }

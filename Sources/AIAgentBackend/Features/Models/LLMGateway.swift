@@ -11,7 +11,7 @@ struct UsageContext: Sendable {
 
 /// What made a model call: `llm_usage.source`.
 enum UsageSource: String, Sendable, CaseIterable {
-    case chat, agent, test, generation
+    case chat, agent, test, generation, embedding
 }
 
 /// A configuration as calls use it: the key decrypted, immutable, shared between requests.
@@ -67,6 +67,16 @@ struct LLMGateway: Sendable {
     func provider(for model: ActiveModel, context: UsageContext) -> MeteredProvider {
         MeteredProvider(
             base: model.configuration.makeProvider(httpClient: httpClient, logger: logger),
+            recorder: UsageRecorder(usageRecords: usageRecords, model: model, logger: logger), context: context)
+    }
+
+    /// Embeddings through an OpenAI or OpenAI-compatible configuration; Anthropic has no embeddings API.
+    func embedder(for model: ActiveModel, context: UsageContext, field: String) throws(APIError) -> MeteredEmbeddings {
+        guard model.configuration.kind != .anthropic else {
+            throw APIError.validation(field: field, "Anthropic has no embeddings API: choose an OpenAI or OpenAI-compatible configuration")
+        }
+        return MeteredEmbeddings(
+            base: OpenAIEmbeddings(configuration: model.configuration, httpClient: httpClient, logger: logger),
             recorder: UsageRecorder(usageRecords: usageRecords, model: model, logger: logger), context: context)
     }
 

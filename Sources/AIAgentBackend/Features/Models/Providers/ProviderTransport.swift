@@ -51,6 +51,26 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
         }
     }
 
+    /// A JSON call to another endpoint of the provider (`/embeddings`), with the retries and
+    /// timeouts of `complete`; returns the response body.
+    func post(_ body: JSONValue, to url: String, model: String) async throws -> Data {
+        let metrics = LLMMetrics(configuration: configuration, model: model)
+        let start = ContinuousClock.now
+        do {
+            let httpRequest = try makeHTTPRequest(body, url: url)
+            let data = try await withRetries {
+                try await withIdleTimeout { activity in
+                    try await readBody(try await send(httpRequest, activity: activity), activity: activity)
+                }
+            }
+            metrics.finished(status: "success", after: .now - start)
+            return data
+        } catch {
+            metrics.finished(status: Self.metricStatus(error), after: .now - start)
+            throw error
+        }
+    }
+
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatStreamEvent.self)
         let task = Task { await runStream(request, into: continuation) }
@@ -103,8 +123,8 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
         }
     }
 
-    private func makeHTTPRequest(_ body: JSONValue) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: configuration.endpoint)
+    private func makeHTTPRequest(_ body: JSONValue, url: String? = nil) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url ?? configuration.endpoint)
         request.method = .POST
         request.headers = format.headers()
         request.headers.replaceOrAdd(name: "content-type", value: "application/json")

@@ -1,0 +1,99 @@
+import Crypto
+import Foundation
+import Logging
+
+/// The `knowledge_ingest` job: parse → chunk → embed in batches → index, for one document.
+enum IngestionJob {
+    static let kind = "knowledge_ingest"
+
+    struct Payload: Codable, Sendable {
+        let documentID: UUID
+
+        enum CodingKeys: String, CodingKey {
+            case documentID = "document_id"
+        }
+    }
+}
+
+/// Runs ingestion jobs. Nothing is visible to search until the last step swaps the document's
+/// chunks in one transaction; a failure leaves the document `failed` with the reason, and its
+/// earlier chunks (from before a re-index) as they were.
+struct Ingestor: Sendable {
+    let repository: KnowledgeRepository
+    let files: KnowledgeFiles
+    let gateway: LLMGateway
+    let logger: Logger
+
+    func handle(_ context: JobContext) async throws {
+        let payload = try context.payload(as: IngestionJob.Payload.self)
+        // Deleted since it was queued: nothing to do.
+        guard let document = try await repository.document(withID: payload.documentID) else { return }
+        do {
+            try await ingest(document)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let reason = (error as? APIError)?.message ?? String(describing: error)
+            try await repository.setState(of: payload.documentID, status: .failed, progress: document.progress, error: reason)
+            logger.warning("document ingestion failed", metadata: ["document": "\(payload.documentID)", "error": "\(reason)"])
+            throw error
+        }
+    }
+
+    private func ingest(_ document: KnowledgeDocument) async throws {
+        let documentID = try document.requireID()
+        let base = try await repository.find(document.knowledgeBaseID)
+        try await repository.setState(of: documentID, status: .processing, progress: 0)
+        let text = try await DocumentParser.parse(try files.read(document.contentHash), format: document.format)
+        let chunks = base.chunker.chunks(of: text)
+        var vectors: [[Float]]?
+        if let modelID = base.embeddingModelID, !chunks.isEmpty {
+            let model = try await gateway.activeModel(modelID, field: "embedding_model_id")
+            let embedder = try gateway.embedder(
+                for: model, context: UsageContext(userID: document.createdBy, source: .embedding), field: "embedding_model_id")
+            let total = Double(chunks.count)
+            let repository = repository
+            vectors = try await embedder.embed(chunks.map(\.indexedText)) { done in
+                // Embedding is most of the work: it fills the progress up to 95%.
+                try await repository.setState(of: documentID, status: .processing, progress: (Double(done) / total * 0.95 * 100).rounded() / 100)
+            }
+        }
+        _ = try await repository.replaceChunks(of: documentID, in: base.requireID(), with: chunks, vectors: vectors)
+    }
+}
+
+/// Document files under `UPLOAD_DIR/knowledge/`, named by the SHA-256 of their bytes.
+struct KnowledgeFiles: Sendable {
+    let directory: URL
+
+    init(uploadDirectory: String) {
+        directory = URL(fileURLWithPath: uploadDirectory, isDirectory: true).appendingPathComponent("knowledge", isDirectory: true)
+    }
+
+    static func hash(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Written once: a file of the same content is already the same file.
+    func store(_ data: Data, hash: String) throws {
+        let target = directory.appendingPathComponent(hash)
+        guard !FileManager.default.fileExists(atPath: target.path) else { return }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let temporary = directory.appendingPathComponent(".\(hash).\(UUID().uuidString)")
+        try data.write(to: temporary)
+        // A rename is atomic: a concurrent reader sees no file or the whole of it.
+        if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+    }
+
+    func read(_ hash: String) throws -> Data {
+        do {
+            return try Data(contentsOf: directory.appendingPathComponent(hash))
+        } catch {
+            throw APIError.conflict("the document's file is missing from UPLOAD_DIR")
+        }
+    }
+
+    func remove(_ hash: String) {
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(hash))
+    }
+}

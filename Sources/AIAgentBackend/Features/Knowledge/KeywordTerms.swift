@@ -1,0 +1,54 @@
+/// How text is cut into terms for full-text search, the same at indexing and at query time:
+/// lower-cased words of letters and digits, and CJK text (written without spaces) as
+/// overlapping character bigrams, so that a Chinese query finds Chinese text on PostgreSQL's
+/// `simple` configuration. SQLite's FTS5 `trigram` tokenizer needs its own query terms.
+enum KeywordTerms {
+    /// Words and CJK bigrams, in order, repeats kept.
+    static func terms(_ text: String) -> [String] {
+        runs(text).flatMap { run in run.isCJK ? grams(run.scalars, length: 2) : [String(String.UnicodeScalarView(run.scalars))] }
+    }
+
+    /// An FTS5 MATCH expression for `query` on a `trigram` table: words of three or more
+    /// characters and the CJK trigrams, any of them; nil when there is none.
+    static func ftsQuery(_ query: String) -> String? {
+        let terms = runs(query).flatMap { run in
+            run.isCJK ? grams(run.scalars, length: 3).filter { $0.unicodeScalars.count == 3 } : [String(String.UnicodeScalarView(run.scalars))]
+        }.filter { $0.unicodeScalars.count >= 3 }
+        let unique = terms.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return unique.isEmpty ? nil : unique.map { "\"\($0)\"" }.joined(separator: " OR ")
+    }
+
+    /// A tsquery for `query` matching any of its terms; nil when it has none.
+    static func tsQuery(_ query: String) -> String? {
+        let unique = terms(query).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return unique.isEmpty ? nil : unique.map { "'\($0)'" }.joined(separator: " | ")
+    }
+
+    /// Runs of word characters (letters and digits), CJK runs apart from the others, lower-cased.
+    private static func runs(_ text: String) -> [(isCJK: Bool, scalars: [Unicode.Scalar])] {
+        var runs: [(isCJK: Bool, scalars: [Unicode.Scalar])] = []
+        var current: [Unicode.Scalar] = []
+        var currentIsCJK = false
+        func flush() {
+            if !current.isEmpty { runs.append((currentIsCJK, current)) }
+            current = []
+        }
+        for scalar in text.lowercased().unicodeScalars {
+            let isWord = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            let isCJK = isWord && TokenEstimate.isCJK(scalar)
+            if !isWord || isCJK != currentIsCJK { flush() }
+            if isWord {
+                currentIsCJK = isCJK
+                current.append(scalar)
+            }
+        }
+        flush()
+        return runs
+    }
+
+    /// Overlapping grams of `length`; a shorter run is one gram.
+    private static func grams(_ scalars: [Unicode.Scalar], length: Int) -> [String] {
+        guard scalars.count > length else { return [String(String.UnicodeScalarView(scalars))] }
+        return (0...(scalars.count - length)).map { String(String.UnicodeScalarView(scalars[$0..<($0 + length)])) }
+    }
+}

@@ -1,0 +1,18 @@
+import Logging
+
+/// Registers the knowledge bases' routes and the ingestion job's handler.
+enum KnowledgeRoutes {
+    static func register(
+        on api: SecuredRoutes, repository: KnowledgeRepository, vectors: any VectorSearchBackend, gateway: LLMGateway,
+        runs: APITestingRoutes.RunServices,
+        uploadDirectory: String, logger: Logger
+    ) {
+        let files = KnowledgeFiles(uploadDirectory: uploadDirectory)
+        let search = KnowledgeSearch(repository: repository, vectors: vectors, gateway: gateway)
+        KnowledgeController(
+            repository: repository, files: files, configs: gateway.configs, gateway: gateway, search: search, jobs: runs.jobs, egress: runs.egress
+        ).register(on: api)
+        let ingestor = Ingestor(repository: repository, files: files, gateway: gateway, logger: logger)
+        runs.handlers.register(IngestionJob.kind, ingestor.handle)
+    }
+}
