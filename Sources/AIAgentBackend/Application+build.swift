@@ -36,6 +36,8 @@ struct AppServices: @unchecked Sendable {
     let scheduler: Scheduler?
     /// Exact in-process search over float32 blobs (pgvector is not wired yet).
     let vectorSearch: any VectorSearchBackend
+    /// Retrieval over knowledge bases, for chat, agents and test generation.
+    let grounding: KnowledgeGrounding
     let catalog: RouteCatalog
     let contract: APIContract
     let router: Router<AppRequestContext>
@@ -81,7 +83,11 @@ struct AppServices: @unchecked Sendable {
                 allowlist: settings.testingAllowedHosts, settingName: "TESTING_ALLOWED_HOSTS",
                 internalAddresses: settings.environment == .production ? .refused : .allowed, ownAddresses: EgressPolicy.interfaceAddresses()),
             allowsUnverifiedTLS: true)
-        tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
+        vectorSearch = ExactVectorSearch(repository: KnowledgeRepository(database: database))
+        let knowledge = KnowledgeRepository(database: database)
+        grounding = KnowledgeGrounding(
+            repository: knowledge, search: KnowledgeSearch(repository: knowledge, vectors: vectorSearch, gateway: gateway))
+        tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress, knowledge: grounding)
         jobs = JobQueue(database: database)
         let workerConfiguration = JobWorkerConfiguration(settings: settings)
         jobWorker =
@@ -89,12 +95,11 @@ struct AppServices: @unchecked Sendable {
             ? JobWorker(queue: jobs, handlers: jobHandlers, configuration: workerConfiguration, logger: logger) : nil
         let (database, jobs) = (database, jobs)
         scheduler = settings.schedulerInterval.map { Scheduler(database: database, jobs: jobs, interval: $0, logger: logger) }
-        vectorSearch = ExactVectorSearch(repository: KnowledgeRepository(database: database))
         catalog = RouteCatalog()
         contract = APIContract()
         router = buildRouter(
             settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-            gateway: gateway, tools: tools, invalidations: invalidations, vectorSearch: vectorSearch, logger: logger,
+            gateway: gateway, tools: tools, invalidations: invalidations, grounding: grounding, logger: logger,
             runs: .init(
                 jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
                 notificationRetryDelays: settings.notificationRetryDelays, generationRepairRounds: settings.generationRepairRounds,
@@ -148,7 +153,7 @@ struct AppServices: @unchecked Sendable {
 func buildRouter(
     settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
     contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
-    vectorSearch: any VectorSearchBackend, logger: Logger, runs: APITestingRoutes.RunServices
+    grounding: KnowledgeGrounding, logger: Logger, runs: APITestingRoutes.RunServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
@@ -158,7 +163,7 @@ func buildRouter(
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     HealthController(
-        probe: HealthProbe(settings: settings, database: database, cache: cache, vectorBackend: vectorSearch.name),
+        probe: HealthProbe(settings: settings, database: database, cache: cache, vectorBackend: grounding.search.vectors.name),
         metricsEnabled: settings.enableMetrics,
         metricsToken: settings.metricsToken
     )
@@ -188,12 +193,12 @@ func buildRouter(
     AgentsController(agents: agents, configs: gateway.configs, gateway: gateway, tools: tools).register(on: api)
     ChatController(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,
-        contextTokens: settings.chatContextTokens
+        grounding: grounding, contextTokens: settings.chatContextTokens
     ).register(on: api)
-    APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), gateway: gateway, runs: runs)
+    APITestingRoutes.register(
+        on: api, database: database, secretBox: SecretBox(settings: settings), gateway: gateway, grounding: grounding, runs: runs)
     KnowledgeRoutes.register(
-        on: api, repository: KnowledgeRepository(database: database), vectors: vectorSearch, gateway: gateway, runs: runs,
-        uploadDirectory: settings.uploadDirectory, logger: logger)
+        on: api, search: grounding.search, gateway: gateway, runs: runs, uploadDirectory: settings.uploadDirectory, logger: logger)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

@@ -100,6 +100,8 @@ enum AgentEvent: Sendable {
 extension AgentEvent {
     /// The events of a streamed answer, for the API contract: the loop's own, then the end.
     static let streamEvents: [String: String] = [
+        "citations":
+            "chat sessions grounded on knowledge bases, first: the passages the answer may cite, {citations: [{index, document_name, chunk_id, heading_path, start_offset, end_offset, text, …}]}",
         "delta": "a piece of the answer: {text}",
         "tool_call": "the model calls a tool: {id, name, arguments}",
         "tool_result": "the tool's answer: {id, name, result, is_error}",

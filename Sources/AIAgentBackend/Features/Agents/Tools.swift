@@ -42,12 +42,13 @@ struct ToolRegistry: Sendable {
     }
 
     /// The tools `builtIn` registers, for the API contract.
-    static let builtInNames = ["current_time", "http_request"]
+    static let builtInNames = ["current_time", "http_request", KnowledgeSearchTool.name]
 
-    static func builtIn(settings: Settings, egress: EgressClient) -> ToolRegistry {
+    static func builtIn(settings: Settings, egress: EgressClient, knowledge: KnowledgeGrounding) -> ToolRegistry {
         var registry = ToolRegistry()
         registry.register(CurrentTimeTool())
         registry.register(HTTPRequestTool(client: egress, timeout: settings.agentHTTPTimeout))
+        registry.register(KnowledgeSearchTool(grounding: knowledge))
         return registry
     }
 }

@@ -7,6 +7,7 @@ struct ChatController {
     let agents: AgentRepository
     let gateway: LLMGateway
     let tools: ToolRegistry
+    let grounding: KnowledgeGrounding
     /// `CHAT_CONTEXT_TOKENS`: the budget of models whose configuration sets none.
     let contextTokens: Int
 
@@ -21,7 +22,10 @@ struct ChatController {
         sessions.post(
             .permission(.chatUse),
             RouteContract(
-                "Start a chat session", body: SessionInput.self, as: "ChatSessionCreate",
+                "Start a chat session",
+                description:
+                    "With an agent or a model configuration. With `knowledge_base_ids`, every message retrieves from those bases and the answer cites the passages as [1], [2] (a `citations` event comes first in a stream; the answer stores them).",
+                body: SessionInput.self, as: "ChatSessionCreate",
                 returns: ChatSessionResponse.self, status: .created
             )
             .bodyMatching(oneOf: SessionInput.agentOrModel), use: create)
@@ -30,7 +34,7 @@ struct ChatController {
             ":id", .permission(.chatUse),
             RouteContract(
                 "Rename a session", body: SessionInput.self, as: "ChatSessionRename",
-                omitting: ["agent_id", "model_config_id"], returns: ChatSessionResponse.self),
+                omitting: ["agent_id", "model_config_id", "knowledge_base_ids"], returns: ChatSessionResponse.self),
             use: rename)
         sessions.delete(":id", .permission(.chatUse), RouteContract("Delete a session"), use: delete)
         sessions.post(
@@ -54,11 +58,13 @@ struct ChatController {
         var title: String?
         var agentID: UUID?
         var modelConfigID: UUID?
+        var knowledgeBaseIDs: [UUID]?
 
         enum CodingKeys: String, CodingKey {
             case title
             case agentID = "agent_id"
             case modelConfigID = "model_config_id"
+            case knowledgeBaseIDs = "knowledge_base_ids"
         }
     }
 
@@ -91,6 +97,8 @@ struct ChatController {
         default:
             throw APIError.validation(field: "agent_id", "give exactly one of agent_id and model_config_id")
         }
+        let bases = try await grounding.bases(input.knowledgeBaseIDs ?? [], field: "knowledge_base_ids")
+        if !bases.isEmpty { session.knowledgeBaseIDsJSON = JSONColumn.encode(try bases.map { try $0.requireID() }) }
         try await sessions.create(session)
         context.audit?.resourceID = session.id?.uuidString
         return EditedResponse(status: .created, response: try ChatSessionResponse(session))
@@ -126,11 +134,13 @@ struct ChatController {
         let input = try await request.decodeJSON(as: MessageInput.self, context: context)
         let content = input.content.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !content.isEmpty else { throw APIError.validation(field: "content", "must not be empty") }
-        let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
+        let userID = try context.requirePrincipal().userID
+        let loop = try await makeLoop(for: route, userID: userID)
+        let citations = try await retrieve(for: content, route: route, userID: userID)
         let history = try await pendingHistory
         return try await answer(
             sessionID, history: history, newMessage: content, title: history.isEmpty ? Self.title(from: content) : nil,
-            loop: loop, stream: input.stream == true, request: request, context: context)
+            loop: loop, citations: citations, stream: input.stream == true, request: request, context: context)
     }
 
     /// Replaces the last answer with a new one.
@@ -141,10 +151,12 @@ struct ChatController {
         var history = try await sessions.messages(ofSession: sessionID)
         while history.last?.role == .assistant { history.removeLast() }
         guard !history.isEmpty else { throw APIError.conflict("the session has no message to answer") }
-        let loop = try await makeLoop(for: route, userID: context.requirePrincipal().userID)
+        let userID = try context.requirePrincipal().userID
+        let loop = try await makeLoop(for: route, userID: userID)
+        let citations = try await retrieve(for: history.last!.content, route: route, userID: userID)
         try await sessions.deleteMessages(ofSession: sessionID, after: history.last!.position)
         return try await answer(
-            sessionID, history: history, newMessage: nil, title: nil, loop: loop,
+            sessionID, history: history, newMessage: nil, title: nil, loop: loop, citations: citations,
             stream: input.stream == true, request: request, context: context)
     }
 
@@ -171,11 +183,14 @@ struct ChatController {
     /// Answers `history` plus `newMessage` (none when regenerating), storing both messages;
     /// `title` replaces the session's default title.
     private func answer(
-        _ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop,
+        _ sessionID: UUID, history: [ChatMessageRecord], newMessage: String?, title: String?, loop: AgentLoop, citations: [Citation]?,
         stream: Bool, request: Request, context: AppRequestContext
     ) async throws -> Response {
         let messages = history.compactMap(Self.providerMessage) + (newMessage.map { [.user($0)] } ?? [])
-        let prompt = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: loop.profile.contextTokens ?? contextTokens)
+        var trimmed = ContextWindow.trim(messages, systemPrompt: loop.profile.systemPrompt, budget: loop.profile.contextTokens ?? contextTokens)
+        // After the trim, which keeps the conversation starting with a user turn.
+        if let citations { trimmed.insert(.system(Self.groundingInstructions(citations)), at: trimmed.count - 1) }
+        let prompt = trimmed
         let position = (history.last?.position ?? 0) + 1
         // The user's message is written while the model starts answering, keeping that write
         // off the path to the first token; the answer is stored after it, whatever happened.
@@ -188,7 +203,7 @@ struct ChatController {
             let status: ChatMessageRecord.Status = outcome.status == .completed ? .complete : outcome.text.isEmpty ? .error : .partial
             let answer = try await store(
                 sessionID, position: position + (user == nil ? 0 : 1), role: .assistant, content: outcome.text,
-                status: status, outcome: outcome)
+                status: status, outcome: outcome, citations: citations)
             return (user, answer, outcome)
         }
         guard stream else {
@@ -202,6 +217,7 @@ struct ChatController {
                 .response(from: request, context: context)
         }
         return EventStreamResponse.make { send in
+            if let citations { try await send("citations", ["citations": JSONValue(encoding: citations)]) }
             let (user, message, outcome) = try await converse { event in try await send(event.name, event.payload) }
             var summary: [String: JSONValue] = [
                 "message_id": .string(message.id?.uuidString ?? ""), "status": .string(message.status.rawValue),
@@ -220,7 +236,7 @@ struct ChatController {
 
     private func store(
         _ sessionID: UUID, position: Int, role: ChatMessageRecord.Role, content: String, title: String? = nil,
-        status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil
+        status: ChatMessageRecord.Status = .complete, outcome: RunOutcome? = nil, citations: [Citation]? = nil
     ) async throws -> ChatMessageRecord {
         let message = ChatMessageRecord()
         message.$session.id = sessionID
@@ -234,6 +250,7 @@ struct ChatController {
         message.inputTokens = outcome?.usage.inputTokens ?? 0
         message.outputTokens = outcome?.usage.outputTokens ?? 0
         message.cost = outcome?.cost
+        message.citationsJSON = citations.map(JSONColumn.encode)
         try await sessions.add(message, title: title)
         return message
     }
@@ -250,6 +267,28 @@ struct ChatController {
         guard let configID = route.modelConfigID else { throw gone }
         let model = try await gateway.activeModel(configID, ifMissing: gone)
         return AgentLoop(profile: AgentProfile(model: model, gateway: gateway, context: usage), tools: tools)
+    }
+
+    // MARK: - Grounding
+
+    /// The passages for `question` when the session is grounded; nil when it is not.
+    private func retrieve(for question: String, route: SessionRoute, userID: UUID) async throws -> [Citation]? {
+        guard !route.knowledgeBaseIDs.isEmpty else { return nil }
+        let bases = try await grounding.bases(route.knowledgeBaseIDs, field: "knowledge_base_ids")
+        return try await grounding.retrieve(question, from: bases, userID: userID)
+    }
+
+    /// Put just before the question: answer from the passages, cite them, say when they do not answer it.
+    static func groundingInstructions(_ citations: [Citation]) -> String {
+        guard !citations.isEmpty else {
+            return "The knowledge bases hold nothing relevant to the next question: say so before answering from general knowledge."
+        }
+        return """
+            Answer the next question from these numbered passages of the knowledge bases, citing each passage you use as [1], [2] \
+            right after the statement it supports. If they do not answer it, say so.
+
+            \(KnowledgeGrounding.context(citations))
+            """
     }
 
     // MARK: - Helpers
@@ -302,7 +341,9 @@ extension ChatController.MessageInput: SchemaRefining {
 }
 
 extension ChatController.SessionInput: SchemaRefining {
-    static let fieldSchemas: [String: JSONSchema] = ["title": .text(1...200, nonBlank: true)]
+    static let fieldSchemas: [String: JSONSchema] = [
+        "title": .text(1...200, nonBlank: true), "knowledge_base_ids": .array(of: .uuid, maxItems: KnowledgeGrounding.maxBases),
+    ]
 
     /// A session answers with an agent or a model configuration: exactly one of them.
     static let agentOrModel: [JSONSchema] = [

@@ -12,22 +12,31 @@ final class ChatSession: Model, @unchecked Sendable {
     @Field(key: "title") var title: String
     @OptionalParent(key: "agent_id") var agent: Agent?
     @OptionalParent(key: "model_config_id") var modelConfig: ModelConfig?
+    /// `[UUID]`: every message retrieves from these, and the answer cites them.
+    @OptionalField(key: "knowledge_base_ids") var knowledgeBaseIDsJSON: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
+
+    var knowledgeBaseIDs: [UUID] {
+        guard let json = knowledgeBaseIDsJSON, let ids: [UUID] = try? JSONColumn.decode(json) else { return [] }
+        return ids
+    }
 }
 
-/// What never changes about a session: its owner and what answers in it.
+/// What never changes about a session: its owner, what answers in it, and what grounds it.
 struct SessionRoute: Sendable {
     let userID: UUID
     let agentID: UUID?
     let modelConfigID: UUID?
+    let knowledgeBaseIDs: [UUID]
 
     init(_ session: ChatSession) {
         userID = session.userID
         agentID = session.$agent.id
         modelConfigID = session.$modelConfig.id
+        knowledgeBaseIDs = session.knowledgeBaseIDs
     }
 }
 
@@ -52,6 +61,8 @@ final class ChatMessageRecord: Model, @unchecked Sendable {
     @Field(key: "input_tokens") var inputTokens: Int
     @Field(key: "output_tokens") var outputTokens: Int
     @OptionalField(key: "cost") var cost: Double?
+    /// `[Citation]`: the passages an answer of a grounded session was given.
+    @OptionalField(key: "citations") var citationsJSON: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}
@@ -62,6 +73,7 @@ struct ChatSessionResponse: Codable, ResponseEncodable, Sendable {
     let title: String
     let agentID: UUID?
     let modelConfigID: UUID?
+    let knowledgeBaseIDs: [UUID]
     let createdAt: Date?
     let updatedAt: Date?
     /// Only on the single-session read.
@@ -71,6 +83,7 @@ struct ChatSessionResponse: Codable, ResponseEncodable, Sendable {
         case id, title, messages
         case agentID = "agent_id"
         case modelConfigID = "model_config_id"
+        case knowledgeBaseIDs = "knowledge_base_ids"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -80,6 +93,7 @@ struct ChatSessionResponse: Codable, ResponseEncodable, Sendable {
         title = session.title
         agentID = session.$agent.id
         modelConfigID = session.$modelConfig.id
+        knowledgeBaseIDs = session.knowledgeBaseIDs
         createdAt = session.createdAt
         updatedAt = session.updatedAt
         self.messages = try messages?.map(ChatMessageResponse.init)
@@ -96,10 +110,11 @@ struct ChatMessageResponse: Codable, ResponseEncodable, Sendable {
     let inputTokens: Int
     let outputTokens: Int
     let cost: Double?
+    let citations: [Citation]?
     let createdAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, role, content, status, error, steps, cost
+        case id, role, content, status, error, steps, cost, citations
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
         case createdAt = "created_at"
@@ -115,6 +130,7 @@ struct ChatMessageResponse: Codable, ResponseEncodable, Sendable {
         inputTokens = message.inputTokens
         outputTokens = message.outputTokens
         cost = message.cost
+        citations = try JSONColumn.decode(message.citationsJSON)
         createdAt = message.createdAt
     }
 }

@@ -56,6 +56,8 @@ struct GenerationRequest: Codable, Sendable, Equatable {
     var kinds: [GeneratedCaseKind]
     var prioritySplit: PrioritySplit
     var environmentID: UUID?
+    /// Their passages ground the analysis.
+    var knowledgeBaseIDs: [UUID]?
 
     enum CodingKeys: String, CodingKey {
         case requirement, count, kinds
@@ -64,6 +66,7 @@ struct GenerationRequest: Codable, Sendable, Equatable {
         case modelID = "model_id"
         case prioritySplit = "priority_split"
         case environmentID = "environment_id"
+        case knowledgeBaseIDs = "knowledge_base_ids"
     }
 }
 

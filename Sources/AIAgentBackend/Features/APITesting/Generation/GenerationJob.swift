@@ -17,6 +17,7 @@ struct GenerationExecutor: Sendable {
     let endpoints: EndpointRepository
     let environments: EnvironmentRepository
     let gateway: LLMGateway
+    let grounding: KnowledgeGrounding
     let jobs: JobQueue
     let events: RunEvents
     let egress: EgressClient

@@ -84,12 +84,27 @@ struct GenerationPipeline {
             .analyse, template: "analyse",
             [
                 "points": String(max(3, (context.request.count + 1) / 2)), "operations": context.operationsText,
-                "requirement": requirement ?? "(none)", "knowledge": "(none)",
+                "requirement": requirement ?? "(none)", "knowledge": try await knowledge(context),
             ],
             schema: GenerationSchemas.analysis, as: AnalysisAnswer.self,
             check: { Self.problems(of: $0.testPoints, targets: context.targets, requirement: requirement) })
         return answer.testPoints
     }
+
+    /// Passages of the knowledge bases for the requirement (or the operations' summaries), numbered.
+    private func knowledge(_ context: StageContext) async throws -> String {
+        guard let ids = context.request.knowledgeBaseIDs, !ids.isEmpty else { return "(none)" }
+        let bases = try await executor.grounding.bases(ids, field: "knowledge_base_ids")
+        let query =
+            context.request.requirement
+            ?? context.targets.values.map { "\($0.key) \($0.endpoint.summary ?? "")" }.sorted().joined(separator: "\n")
+        let citations = try await executor.grounding.retrieve(
+            String(query.prefix(2_000)), from: bases, topK: Self.knowledgePassages, userID: generation.createdBy)
+        try await log.emit("knowledge_retrieved", ["passages": .number(Double(citations.count))])
+        return citations.isEmpty ? "(nothing relevant found)" : KnowledgeGrounding.context(citations)
+    }
+
+    static let knowledgePassages = 8
 
     /// Every point cites something real: an operation among the targets (and fields it has), or a sentence of the requirement.
     static func problems(of points: [TestPoint], targets: [String: OperationShape], requirement: String?) -> [String] {

@@ -18,6 +18,7 @@ struct GenerationsController {
     let environments: EnvironmentRepository
     let suites: SuiteRepository
     let gateway: LLMGateway
+    let grounding: KnowledgeGrounding
     let jobs: JobQueue
     let events: RunEvents
     /// Stored with each generation: `Prompts/VERSION`.
@@ -30,7 +31,7 @@ struct GenerationsController {
             RouteContract(
                 "Start an AI test generation",
                 description:
-                    "Analyse → design → review with the given model, from catalogue endpoints, a whole import and/or requirement text (Markdown, Chinese or English); with `environment_id`, every case is also run and repaired or flagged. Runs in the background: follow `…/events`.",
+                    "Analyse → design → review with the given model, from catalogue endpoints, a whole import and/or requirement text (Markdown, Chinese or English), the analysis grounded on `knowledge_base_ids` when given; with `environment_id`, every case is also run and repaired or flagged. Runs in the background: follow `…/events`.",
                 body: GenerationInput.self, as: "GenerationCreate", requiring: ["model_id"], returns: GenerationResponse.self,
                 status: .accepted, errors: [.conflict]), use: create)
         generations.get(
@@ -102,6 +103,7 @@ struct GenerationsController {
         static let maxLengths = ["requirement": 100_000]
         static let fieldSchemas: [String: JSONSchema] = [
             "endpoint_ids": .array(of: .uuid, maxItems: GenerationsController.maxEndpoints),
+            "knowledge_base_ids": .array(of: .uuid, maxItems: KnowledgeGrounding.maxBases),
             "count": .integer(minimum: GenerationsController.counts.lowerBound, maximum: GenerationsController.counts.upperBound),
         ]
     }
@@ -141,9 +143,7 @@ struct GenerationsController {
     private func validated(_ input: GenerationInput, in project: Project) async throws -> GenerationRequest {
         guard let modelID = input.modelID else { throw APIError.validation(field: "model_id", "is required") }
         _ = try await gateway.activeModel(modelID, field: "model_id")
-        if let knowledgeBases = input.knowledgeBaseIDs, !knowledgeBases.isEmpty {
-            throw APIError.validation(field: "knowledge_base_ids", "grounding on knowledge bases is not available yet; leave it out")
-        }
+        let knowledgeBases = try await grounding.bases(input.knowledgeBaseIDs ?? [], field: "knowledge_base_ids")
         let requirement = input.requirement?.trimmingCharacters(in: .whitespacesAndNewlines)
         let endpointIDs = Array(Set(input.endpointIDs ?? []))
         let projectID = try project.requireID()
@@ -178,7 +178,7 @@ struct GenerationsController {
         return GenerationRequest(
             endpointIDs: endpointIDs.sorted { $0.uuidString < $1.uuidString }, importID: input.importID,
             requirement: requirement?.isEmpty == true ? nil : requirement, modelID: modelID, count: count, kinds: kinds, prioritySplit: split,
-            environmentID: input.environmentID)
+            environmentID: input.environmentID, knowledgeBaseIDs: knowledgeBases.isEmpty ? nil : try knowledgeBases.map { try $0.requireID() })
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListPage<GenerationResponse> {

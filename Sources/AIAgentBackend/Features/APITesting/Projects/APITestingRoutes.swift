@@ -1,6 +1,8 @@
 /// Registers the API-testing resources: projects and everything nested in them.
 enum APITestingRoutes {
-    static func register(on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox, gateway: LLMGateway, runs: RunServices) {
+    static func register(
+        on api: SecuredRoutes, database: DatabaseService, secretBox: SecretBox, gateway: LLMGateway, grounding: KnowledgeGrounding, runs: RunServices
+    ) {
         let secrets = SecretValues(box: secretBox)
         let projects = ProjectRepository(database: database)
         let endpoints = EndpointRepository(database: database)
@@ -36,10 +38,10 @@ enum APITestingRoutes {
         let generationEvents = RunEvents()
         GenerationsController(
             projects: projects, generations: generations, endpoints: endpoints, environments: environments, suites: suites, gateway: gateway,
-            jobs: runs.jobs, events: generationEvents, promptVersion: Prompts.bundled.version
+            grounding: grounding, jobs: runs.jobs, events: generationEvents, promptVersion: Prompts.bundled.version
         ).register(on: api)
         let generator = GenerationExecutor(
-            generations: generations, endpoints: endpoints, environments: environments, gateway: gateway, jobs: runs.jobs,
+            generations: generations, endpoints: endpoints, environments: environments, gateway: gateway, grounding: grounding, jobs: runs.jobs,
             events: generationEvents, egress: runs.egress, tokens: oauthTokens, maxBodyBytes: runs.maxBodyBytes, prompts: Prompts.bundled,
             repairRounds: runs.generationRepairRounds, maxTokens: runs.generationMaxTokens)
         runs.handlers.register(GenerationJob.kind, generator.handle)
