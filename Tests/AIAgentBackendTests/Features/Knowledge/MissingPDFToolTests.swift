@@ -10,16 +10,8 @@ import Testing
     @Test func aPDFWithoutPdftotextIsRefusedNamingThePackage() async throws {
         let directory = try BuiltBinary.temporaryDirectory()
         let port = RawSocket.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
-        process.arguments = ["serve"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = [
-            "PATH": "\(directory)/no-tools", "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs",
-            "UPLOAD_DIR": "\(directory)/uploads", "REDIS_ENABLED": "false", "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try BuiltBinary.startServer(
+            in: directory, port: port, environment: ["PATH": "\(directory)/no-tools", "UPLOAD_DIR": "\(directory)/uploads"])
         defer { if process.isRunning { process.terminate() } }
         let base = "http://127.0.0.1:\(port)/api/v1"
         try await Self.waitUntilLive("http://127.0.0.1:\(port)/health/live")
