@@ -190,9 +190,8 @@ func buildRouter(
         contextTokens: settings.chatContextTokens
     ).register(on: api)
     APITestingRoutes.register(on: api, database: database, secretBox: SecretBox(settings: settings), runs: runs)
-    KnowledgeRoutes.register(
-        on: api, repository: KnowledgeRepository(database: database), vectors: vectorSearch, gateway: gateway, runs: runs,
-        uploadDirectory: settings.uploadDirectory, logger: logger)
+    let knowledge = KnowledgeSearch(repository: KnowledgeRepository(database: database), vectors: vectorSearch, gateway: gateway)
+    KnowledgeRoutes.register(on: api, search: knowledge, runs: runs, uploadDirectory: settings.uploadDirectory, logger: logger)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))
