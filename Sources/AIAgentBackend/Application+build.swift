@@ -197,8 +197,7 @@ func buildRouter(
     ).register(on: api)
     APITestingRoutes.register(
         on: api, database: database, secretBox: SecretBox(settings: settings), gateway: gateway, grounding: grounding, runs: runs)
-    KnowledgeRoutes.register(
-        on: api, search: grounding.search, gateway: gateway, runs: runs, uploadDirectory: settings.uploadDirectory, logger: logger)
+    KnowledgeRoutes.register(on: api, search: grounding.search, runs: runs, uploadDirectory: settings.uploadDirectory, logger: logger)
     openAPI.register(on: api)
     let routes = router.routes.map { (method: $0.method.rawValue, path: RequestObservationMiddleware.routeLabel($0.path.description)) }
     routeTable.set(RouteTable(routes))

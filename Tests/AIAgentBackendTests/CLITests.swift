@@ -36,16 +36,7 @@ import Testing
     @Test func missingUploadDirectoryIsCreatedAtStartUp() async throws {
         let directory = try BuiltBinary.temporaryDirectory()
         let port = RawSocket.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
-        process.arguments = ["serve"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = [
-            "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs", "REDIS_ENABLED": "false",
-            "UPLOAD_DIR": "./data/uploads", "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try BuiltBinary.startServer(in: directory, port: port, environment: ["UPLOAD_DIR": "./data/uploads"])
         defer { if process.isRunning { process.terminate() } }
         try await waitForPort(port)
         var isDirectory: ObjCBool = false
@@ -80,16 +71,7 @@ import Testing
     @Test func inFlightRequestCompletesAcrossSIGTERM() async throws {
         let directory = try BuiltBinary.temporaryDirectory()
         let port = RawSocket.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
-        process.arguments = ["serve"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = [
-            "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs", "REDIS_ENABLED": "false",
-            "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try BuiltBinary.startServer(in: directory, port: port)
         defer { if process.isRunning { process.terminate() } }
         try await waitForPort(port)
         let login = try RawSocket(port: port)

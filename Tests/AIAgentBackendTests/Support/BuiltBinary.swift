@@ -44,6 +44,22 @@ enum BuiltBinary {
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Starts `serve` in `directory` on its own SQLite database and `port`, with `environment`
+    /// added; the caller stops it.
+    static func startServer(in directory: String, port: Int, environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path)
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = [
+            "PORT": "\(port)", "DATABASE_URL": "sqlite:///./app.db", "LOG_DIR": "\(directory)/logs", "REDIS_ENABLED": "false",
+            "ADMIN_PASSWORD": TestDatabases.adminPassword, "BCRYPT_COST": "4",
+        ].merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     static func temporaryDirectory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

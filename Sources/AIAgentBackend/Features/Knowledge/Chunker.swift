@@ -111,7 +111,11 @@ private struct Source {
         return String(view)
     }
 
-    private func isSpace(_ index: Int) -> Bool { scalars[index].properties.isWhitespace }
+    private func isSpace(_ index: Int) -> Bool {
+        let scalar = scalars[index]
+        // ASCII first: the Unicode property lookup is the slow path.
+        return scalar.isASCII ? scalar == " " || ("\t"..."\r").contains(scalar) : scalar.properties.isWhitespace
+    }
 
     /// `range` without its leading and trailing whitespace; nil when nothing else is left.
     private func trimmed(_ range: Range<Int>) -> Range<Int>? {

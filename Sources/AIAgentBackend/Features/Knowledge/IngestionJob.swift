@@ -33,10 +33,20 @@ struct Ingestor: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            let reason = (error as? APIError)?.message ?? String(describing: error)
-            try await repository.setState(of: payload.documentID, status: .failed, progress: document.progress, error: reason)
-            logger.warning("document ingestion failed", metadata: ["document": "\(payload.documentID)", "error": "\(reason)"])
+            try await repository.setState(of: payload.documentID, status: .failed, error: Self.reason(error))
+            logger.warning(
+                "document ingestion failed",
+                metadata: ["document": "\(payload.documentID)", "error": "\(Redaction.redact(String(describing: error), key: nil))"])
             throw error
+        }
+    }
+
+    /// What the document shows: our own errors and the provider's, redacted; nothing of the database's.
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as APIError: error.message
+        case let error as LLMProviderError: Redaction.redact("the embedding model failed: \(error)", key: nil)
+        default: "indexing failed unexpectedly (the server log has the cause)"
         }
     }
 
@@ -46,8 +56,9 @@ struct Ingestor: Sendable {
         try await repository.setState(of: documentID, status: .processing, progress: 0)
         let text = try await DocumentParser.parse(try files.read(document.contentHash), format: document.format)
         let chunks = base.chunker.chunks(of: text)
+        guard !chunks.isEmpty else { throw APIError.validation(field: "file", "holds no text to index") }
         var vectors: [[Float]]?
-        if let modelID = base.embeddingModelID, !chunks.isEmpty {
+        if let modelID = base.embeddingModelID {
             let model = try await gateway.activeModel(modelID, field: "embedding_model_id")
             let embedder = try gateway.embedder(
                 for: model, context: UsageContext(userID: document.createdBy, source: .embedding), field: "embedding_model_id")

@@ -34,7 +34,10 @@ enum KeywordTerms {
             current = []
         }
         for scalar in text.lowercased().unicodeScalars {
-            let isWord = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            let isWord =
+                scalar.isASCII
+                ? ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+                : scalar.properties.isAlphabetic || scalar.properties.numericType != nil
             let isCJK = isWord && TokenEstimate.isCJK(scalar)
             if !isWord || isCJK != currentIsCJK { flush() }
             if isWord {

@@ -46,9 +46,10 @@ struct KnowledgeController {
                 description: """
                     `mode`: `hybrid` (default; vector and keyword ranks fused by reciprocal rank fusion, k = 60), `vector` or `keyword`. \
                     A base without an embedding model answers `hybrid` in keyword mode and says so in `notice`. `min_score` bounds \
-                    `score`: cosine similarity (vector), full-text rank (keyword) or RRF score (hybrid).
+                    `score`: cosine similarity (vector), full-text rank (keyword) or RRF score (hybrid). A disabled embedding \
+                    model is a 409, a failing one a 502.
                     """,
-                body: SearchInput.self, as: "KnowledgeSearch", requiring: ["query"], returns: SearchResults.self, errors: [.badGateway]),
+                body: SearchInput.self, as: "KnowledgeSearch", requiring: ["query"], returns: SearchResults.self, errors: [.conflict, .badGateway]),
             use: searchBase)
 
         let documents = routes.group("knowledge-bases/:id/documents")

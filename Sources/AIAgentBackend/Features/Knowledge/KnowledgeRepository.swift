@@ -130,11 +130,13 @@ struct KnowledgeRepository: Sendable {
         try await sql.delete(from: "knowledge_chunks").where("document_id", .equal, documentID).run()
     }
 
-    /// Status and progress while ingesting; the document may have been deleted meanwhile.
-    func setState(of documentID: UUID, status: DocumentStatus, progress: Double, error: String? = nil) async throws {
-        try await database.sql.update(KnowledgeDocument.schema)
-            .set("status", to: status.rawValue).set("progress", to: progress).set("error", to: error).set("updated_at", to: Date())
-            .where("id", .equal, documentID).run()
+    /// Status and progress while ingesting (nil keeps the progress reached); the document may
+    /// have been deleted meanwhile.
+    func setState(of documentID: UUID, status: DocumentStatus, progress: Double? = nil, error: String? = nil) async throws {
+        let update = database.sql.update(KnowledgeDocument.schema)
+            .set("status", to: status.rawValue).set("error", to: error).set("updated_at", to: Date())
+        if let progress { update.set("progress", to: progress) }
+        try await update.where("id", .equal, documentID).run()
     }
 
     // MARK: - Chunks

@@ -64,12 +64,18 @@ struct KnowledgeSearch: Sendable {
             case .hybrid: scores.rrf
             }
         }
-        let order = (mode == .vector ? vectorHits.map(\.id) : mode == .keyword ? keywordHits.map(\.id) : Array(scores.keys))
-            .map { ($0, score(scores[$0]!)) }
-            .filter { minScore == nil || $0.1 >= minScore! }
-            .sorted { $0.1 > $1.1 }
-            .prefix(topK)
-        let chunks = try await repository.chunks(order.map(\.0))
+        let candidatesOfMode: [UUID] =
+            switch mode {
+            case .vector: vectorHits.map(\.id)
+            case .keyword: keywordHits.map(\.id)
+            case .hybrid: Array(scores.keys)
+            }
+        var ranked = candidatesOfMode.map { (id: $0, score: score(scores[$0]!)) }
+        if let minScore { ranked.removeAll { $0.score < minScore } }
+        // Ties (equal ranks in the two lists) in a fixed order.
+        ranked.sort { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }
+        let order = ranked.prefix(topK)
+        let chunks = try await repository.chunks(order.map(\.id))
         let terms = Highlighter(query)
         let hits = order.compactMap { id, value -> SearchHit? in
             guard let chunk = chunks[id] else { return nil }
