@@ -83,6 +83,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "VectorSearchBenchmark",
+            dependencies: ["AIAgentBackend"],
+            path: "Benchmarks/VectorSearchBenchmark"
+        ),
+        .executableTarget(
             name: "HelloReference",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
