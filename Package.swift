@@ -41,10 +41,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // zlib, which the system already has: the console's assets are gzipped once at start.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "AIAgentBackend",
             dependencies: [
                 "RedisClient",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "FluentKit", package: "fluent-kit"),

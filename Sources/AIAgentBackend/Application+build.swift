@@ -28,6 +28,7 @@ struct AppServices: @unchecked Sendable {
     /// API test requests: `TESTING_ALLOWED_HOSTS`, internal addresses refused in production only.
     let testingEgress: EgressClient
     let jobs: JobQueue
+    let systemLogs: SystemLogWriter
     /// Filled by the features with the handler of each job kind they enqueue.
     let jobHandlers = JobHandlers()
     /// Nil when `WORKER_CONCURRENCY=0`: this replica only enqueues.
@@ -36,12 +37,17 @@ struct AppServices: @unchecked Sendable {
     let scheduler: Scheduler?
     let catalog: RouteCatalog
     let contract: APIContract
+    /// Nil when `CONSOLE_DIR` does not exist.
+    let console: ConsoleAssets?
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
         if settings.enableMetrics { AppMetrics.bootstrap() }
-        var logger = logger
-        logger.logLevel = settings.logLevel
+        // WARNING-and-above records also go to `system_logs`, written by `systemLogs` off the request path.
+        let systemLogBuffer = SystemLogBuffer(capacity: 10_000)
+        var writerLogger = logger
+        writerLogger.logLevel = settings.logLevel
+        let logger = writerLogger.capturing(into: systemLogBuffer)
         self.settings = settings
         self.logger = logger
         database = try DatabaseService(settings: settings, logger: logger)
@@ -81,6 +87,9 @@ struct AppServices: @unchecked Sendable {
             allowsUnverifiedTLS: true)
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress)
         jobs = JobQueue(database: database)
+        systemLogs = SystemLogWriter(
+            buffer: systemLogBuffer, repository: SystemLogRepository(database: database), retentionDays: settings.systemLogRetentionDays,
+            logger: writerLogger)
         let workerConfiguration = JobWorkerConfiguration(settings: settings)
         jobWorker =
             workerConfiguration.slots > 0
@@ -89,9 +98,12 @@ struct AppServices: @unchecked Sendable {
         scheduler = settings.schedulerInterval.map { Scheduler(database: database, jobs: jobs, interval: $0, logger: logger) }
         catalog = RouteCatalog()
         contract = APIContract()
+        console = try ConsoleAssets.load(directory: settings.consoleDirectory)
+        if console == nil { logger.warning("no web console: CONSOLE_DIR does not exist", metadata: ["path": "\(settings.consoleDirectory)"]) }
         router = buildRouter(
-            settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-            gateway: gateway, tools: tools, invalidations: invalidations,
+            settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, console: console,
+            hasher: hasher,
+            gateway: gateway, tools: tools, invalidations: invalidations, systemLogs: systemLogs,
             runs: .init(
                 jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
                 notificationRetryDelays: settings.notificationRetryDelays))
@@ -114,7 +126,7 @@ struct AppServices: @unchecked Sendable {
         )
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
-            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress)
+            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress, systemLogs)
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
@@ -141,8 +153,8 @@ struct AppServices: @unchecked Sendable {
 
 func buildRouter(
     settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
-    contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
-    runs: APITestingRoutes.RunServices
+    contract: APIContract, console: ConsoleAssets?, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
+    systemLogs: SystemLogWriter, runs: APITestingRoutes.RunServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
@@ -151,6 +163,7 @@ func buildRouter(
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
+    if let console { router.add(middleware: ConsoleMiddleware(assets: console)) }
     HealthController(
         probe: HealthProbe(settings: settings, database: database, cache: cache), metricsEnabled: settings.enableMetrics,
         metricsToken: settings.metricsToken
@@ -178,6 +191,8 @@ func buildRouter(
     SystemSettingsController(systemSettings: SystemSettingRepository(database: database), secrets: SecretBox(settings: settings)).register(on: api)
     ModelsController(configs: gateway.configs, agents: agents, gateway: gateway).register(on: api)
     UsageController(usage: gateway.usageRecords).register(on: api)
+    DashboardController(queries: DashboardQueries(database: database), usage: gateway.usageRecords).register(on: api)
+    SystemLogsController(logs: systemLogs.repository, writer: systemLogs).register(on: api)
     AgentsController(agents: agents, configs: gateway.configs, gateway: gateway, tools: tools).register(on: api)
     ChatController(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,

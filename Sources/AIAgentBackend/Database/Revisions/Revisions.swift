@@ -18,6 +18,7 @@ public enum Revisions {
         CreateAccessTokens(),
         CreateSchedules(),
         CreateNotifications(),
+        CreateSystemLogs(),
         // `migrate create` registers new revisions above this line.
     ]
 }

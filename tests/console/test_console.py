@@ -1,0 +1,238 @@
+"""The web console in headless chromium against the running service (SQLite, fake OpenAI)."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from conftest import ADMIN_PASSWORD
+
+PAGES = ["/dashboard", "/system/users", "/system/roles", "/ai/models", "/ai/agents", "/ai/chat", "/system/audit", "/system/logs", "/profile"]
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def create_model(api, fake, name="fake-gpt"):
+    return api.call("POST", "/api/v1/models", {"name": name, "provider": "openai", "model": "gpt-fake", "base_url": fake.base_url, "api_key": "sk-test-0123456789abcdef"})
+
+
+def test_sign_in_refuses_a_wrong_password_then_shows_the_dashboard_as_the_api_does(console, api):
+    console.expected_refusals = 1
+    console.sign_in(password="not-the-password")
+    expect(console.page.get_by_role("alert")).to_have_text("Invalid username or password.")
+    assert not serious_violations(console.page)
+    console.page.fill("#login-password", ADMIN_PASSWORD)
+    console.page.click("form.login-card button[type=submit]")
+    expect(console.page.locator('[data-count="users"] .card-value')).to_be_visible()
+    assert console.page.url.endswith("/dashboard")
+    counts = api.call("GET", "/api/v1/dashboard")["counts"]
+    for key, value in counts.items():
+        expect(console.page.locator(f'[data-count="{key}"] .card-value')).to_have_text(f"{value:,}")
+    assert console.page.locator("svg.chart rect.bar").count() == 30
+    # A reload keeps the session: the HttpOnly refresh cookie signs in silently.
+    console.page.reload()
+    expect(console.page.locator('[data-count="users"] .card-value')).to_be_visible()
+    assert console.page.evaluate("document.cookie") == "", "no token is readable by scripts"
+    console.page.get_by_role("button", name="Sign out").click()
+    expect(console.page.locator("#login-username")).to_be_visible()
+    console.page.reload()
+    expect(console.page.locator("#login-username")).to_be_visible()
+
+
+def test_a_reset_password_must_be_changed_before_anything_else(console, api):
+    user = api.create_user("forced1", "first-password-1", "viewer")
+    api.call("POST", f"/api/v1/users/{user['id']}/reset-password", {"password": "temporary-pass-2"})
+    console.sign_in("forced1", "temporary-pass-2")
+    expect(console.page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert console.page.locator("nav.sidebar").count() == 0
+    console.page.fill("#old-password", "temporary-pass-2")
+    console.page.fill("#new-password", "password")
+    console.expected_refusals = 1
+    console.page.get_by_role("button", name="Change password").click()
+    expect(console.page.get_by_role("alert")).to_contain_text("new_password")
+    console.page.fill("#new-password", "my-chosen-pass-3")
+    console.page.get_by_role("button", name="Change password").click()
+    expect(console.page.locator('[data-count="users"]')).to_be_visible()
+
+
+def test_an_admin_creates_a_user_and_a_role(console, api):
+    console.sign_in()
+    console.page.get_by_role("link", name="Users").click()
+    console.page.get_by_role("button", name="New user").click()
+    console.page.fill("#field-username", "created-in-browser")
+    console.page.fill("#field-password", "short")
+    console.page.get_by_role("checkbox", name="Tester").check()
+    console.expected_refusals = 1
+    console.page.get_by_role("button", name="Save").click()
+    # The API's 422 shows beside its field.
+    expect(console.page.locator("#field-password-error")).not_to_be_empty()
+    console.page.fill("#field-password", "browser-pass-123")
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.get_by_role("cell", name="created-in-browser", exact=True)).to_be_visible()
+    listed = api.call("GET", "/api/v1/users?username=created-in-browser")["items"][0]
+    assert api.call("GET", f"/api/v1/users/{listed['id']}")["roles"] == ["tester"]
+
+    console.page.get_by_role("link", name="Roles").click()
+    console.page.get_by_role("button", name="New role").click()
+    console.page.fill("#field-code", "auditor")
+    console.page.fill("#field-name", "Auditor")
+    console.page.get_by_role("checkbox", name="View audit log (audit:read)").check()
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.get_by_role("cell", name="auditor", exact=True)).to_be_visible()
+    role = next(r for r in api.call("GET", "/api/v1/roles?page_size=100")["items"] if r["code"] == "auditor")
+    granted = api.call("GET", f"/api/v1/roles/{role['id']}")["menu_ids"]
+    menus = api.call("GET", "/api/v1/menus")
+
+    def find(nodes):
+        for node in nodes:
+            if node.get("permission") == "audit:read":
+                return node["id"]
+            found = find(node.get("children") or [])
+            if found:
+                return found
+    assert find(menus) in granted
+
+
+def test_a_viewer_sees_neither_the_logs_nor_any_delete_or_create_button(console, api):
+    api.create_user("viewer-browser", "viewer-pass-123", "viewer")
+    console.sign_in("viewer-browser", "viewer-pass-123")
+    nav = console.page.locator("nav.sidebar")
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+    expect(nav.get_by_role("link", name="Audit log")).to_have_count(0)
+    expect(nav.get_by_role("link", name="System logs")).to_have_count(0)
+    nav.get_by_role("link", name="Users").click()
+    expect(console.page.get_by_role("cell", name="admin", exact=True)).to_be_visible()
+    expect(console.page.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(console.page.get_by_role("button", name="New user")).to_have_count(0)
+    expect(console.page.get_by_role("button", name="Edit")).to_have_count(0)
+
+
+def test_a_model_against_the_fake_provider_tests_ok_and_a_retried_failure_reaches_the_system_log(console, api, fake):
+    console.sign_in()
+    console.page.get_by_role("link", name="Models").click()
+    console.page.get_by_role("button", name="New model").click()
+    console.page.fill("#field-name", "browser-model")
+    console.page.fill("#field-model", "gpt-fake")
+    console.page.fill("#field-base_url", fake.base_url)
+    console.page.fill("#field-api_key", "sk-browser-0123456789abcdef")
+    console.page.get_by_role("button", name="Save").click()
+    row = console.page.get_by_role("row").filter(has_text="browser-model")
+    expect(row).to_be_visible()
+    expect(row).not_to_contain_text("sk-browser-0123456789abcdef")
+    # The provider fails once (503); the backend retries, logging a WARNING.
+    fake.fail_next.set()
+    row.get_by_role("button", name="Test connection").click()
+    expect(row.locator(".test-result")).to_have_text(re.compile(r"^OK in \d+ ms$"))
+    assert not fake.fail_next.is_set()
+
+    console.page.get_by_role("link", name="System logs").click()
+    console.page.fill("input[name=text]", "retrying")
+    console.page.get_by_role("button", name="Filter").click()
+    expect(console.page.get_by_role("cell", name="LLM request failed, retrying")).to_be_visible()
+    expect(console.page.get_by_role("row").filter(has_text="retrying").first).to_contain_text("WARNING")
+
+
+def open_new_chat(console):
+    console.page.get_by_role("link", name="Chat").click()
+    console.page.click("#chat-new")
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.locator("#chat-input")).to_be_visible()
+
+
+def send(console, text):
+    console.page.fill("#chat-input", text)
+    console.page.click("#chat-send")
+
+
+def test_chat_streams_progressively_stops_and_regenerates(console, api, fake):
+    create_model(api, fake, "chat-model")
+    console.sign_in()
+    open_new_chat(console)
+    fake.release.clear()
+    send(console, "gated question")
+    answer = console.page.locator("article.message.assistant").last
+    # The first piece is on screen while the provider still holds the rest.
+    expect(answer.locator(".message-body")).to_have_text("First part,")
+    expect(console.page.locator("#chat-stop")).to_be_visible()
+    fake.release.set()
+    expect(answer.locator(".message-body")).to_have_text("First part, then the rest.")
+    expect(console.page.locator("#chat-stop")).to_be_hidden()
+
+    send(console, "slow story")
+    expect(console.page.locator("article.message.assistant").last).to_contain_text("word3")
+    console.expected_aborts += 1
+    console.page.click("#chat-stop")
+    expect(console.page.locator("article.message.assistant").last.locator(".message-note")).to_have_text("Stopped before the end.")
+    stopped = console.page.locator("article.message.assistant").last.inner_text()
+    assert "word59" not in stopped
+
+    send(console, "plain")
+    expect(console.page.locator("article.message.assistant").last.locator(".message-body")).to_have_text(re.compile(r"^Answer number \d+\.$"))
+    first = console.page.locator("article.message.assistant").last.locator(".message-body").inner_text()
+    count = console.page.locator("article.message").count()
+    console.page.click("#chat-regenerate")
+    expect(console.page.locator("article.message.assistant").last.locator(".message-body")).not_to_have_text(first)
+    expect(console.page.locator("article.message.assistant").last.locator(".message-body")).to_have_text(re.compile(r"^Answer number \d+\.$"))
+    assert console.page.locator("article.message").count() == count, "the last answer was replaced, not added"
+
+
+def test_model_output_never_runs_script(console, api, fake):
+    create_model(api, fake, "xss-model")
+    console.sign_in()
+    open_new_chat(console)
+    send(console, "xss please")
+    answer = console.page.locator("article.message.assistant").last
+    expect(answer.locator("pre.code")).to_contain_text("<script>window.pwned = true</script>")
+    expect(answer.locator("strong")).to_have_text("bold")
+    expect(answer.locator("table.md-table td").last).to_have_text("<b onmouseover=alert(1)>2</b>")
+    assert answer.locator("script, img, b, [onerror], [onmouseover]").count() == 0
+    assert answer.locator("a").count() == 0, "a javascript: link stays text"
+    expect(answer).to_contain_text('<img src=x onerror="window.pwned = true">')
+    assert console.page.evaluate("window.pwned") is None
+
+
+def test_switching_to_english_and_back_to_chinese(console):
+    console.sign_in()
+    nav = console.page.locator("nav.sidebar")
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+    console.page.get_by_label("Language").select_option("zh-CN")
+    expect(nav.get_by_role("link", name="仪表盘")).to_be_visible()
+    expect(console.page.locator('[data-count="users"] .card-label')).to_have_text("用户")
+    console.page.reload()
+    expect(nav.get_by_role("link", name="仪表盘")).to_be_visible()
+    console.page.get_by_label("语言").select_option("en")
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+
+
+def test_keyboard_only_sign_in_and_navigation(console):
+    console.open("/login")
+    console.page.keyboard.type("admin")
+    console.page.keyboard.press("Tab")
+    console.page.keyboard.type(ADMIN_PASSWORD)
+    console.page.keyboard.press("Enter")
+    expect(console.page.locator('[data-count="users"]')).to_be_visible()
+    link = console.page.locator("nav.sidebar").get_by_role("link", name="Users")
+    link.focus()
+    console.page.keyboard.press("Enter")
+    expect(console.page.get_by_role("heading", name="Users")).to_be_visible()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_opens_without_errors_or_serious_accessibility_violations(console, theme):
+    console.sign_in()
+    expect(console.page.locator('[data-count="users"]')).to_be_visible()
+    if theme == "dark":
+        console.page.get_by_role("button", name="Light/dark theme").click()
+    problems = {}
+    for path in PAGES:
+        console.page.locator("nav.sidebar, header.topbar").locator(f'a[href="{path}"]').first.click()
+        expect(console.page.locator("#content h1")).to_be_visible()
+        console.page.wait_for_load_state("networkidle")
+        found = serious_violations(console.page)
+        if found:
+            problems[path] = found
+    assert not problems, problems
