@@ -78,23 +78,3 @@ export async function models(container, { can }) {
   for (const line of report.by_model) if (line.model_config_id) usage.set(line.model_config_id, line.usage);
   await table.first();
 }
-
-export async function agents(container, { can }) {
-  const table = dataTable({
-    label: t("menu./ai/agents"),
-    load: (page, size) => api.get(`/agents${api.query({ page, page_size: size })}`),
-    columns: [
-      { key: "name", title: t("models.name") },
-      { key: "description", title: t("roles.description") },
-      { key: "tools", title: t("agents.tools"), sortable: false, render: (agent) => (agent.tools || []).join(", ") },
-      { key: "actions", title: t("common.actions"), sortable: false, render: (agent) => can("agent:delete")
-        ? h("button", { type: "button", class: "danger", onclick: async () => {
-          if (!(await confirmAction(t("models.confirmDelete", { name: agent.name })))) return;
-          await api.del(`/agents/${agent.id}`);
-          table.reload();
-        } }, t("common.delete")) : "" },
-    ],
-  });
-  mount(container, h("div", { class: "page-head" }, h("h1", {}, t("menu./ai/agents"))), table.element);
-  await table.first();
-}

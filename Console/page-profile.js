@@ -1,10 +1,11 @@
 // The caller's own details, password change, language and theme.
 import * as api from "./api.js";
 import { formatDate, h, mount, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { language, languages, setLanguage, t } from "./i18n.js";
+import { applyTheme, theme } from "./theme.js";
 import { field, fieldMessage, showFieldErrors } from "./ui.js";
 
-export async function profile(container, { profile: me, refreshProfile }) {
+export async function profile(container, { profile: me, refreshProfile, redraw }) {
   const user = me.user;
   const details = [field("nickname", t("users.nickname"), { value: user.nickname }), field("email", t("users.email"), { type: "email", value: user.email })];
   const detailsError = h("p", { class: "form-error", role: "alert" });
@@ -33,5 +34,11 @@ export async function profile(container, { profile: me, refreshProfile }) {
   } }, h("h2", {}, t("password.change")), passwords.map((item) => item.element), passwordError, h("button", { type: "submit", class: "primary" }, t("password.change")));
 
   mount(container, h("h1", {}, t("menu./profile")), detailsForm, passwordForm,
-    h("section", { class: "panel" }, h("h2", {}, t("profile.preferences")), h("p", { class: "muted" }, t("profile.preferencesHint"))));
+    h("section", { class: "panel form" }, h("h2", {}, t("profile.preferences")),
+      h("label", { for: "profile-language" }, t("nav.language")),
+      h("select", { id: "profile-language", onchange: (event) => { setLanguage(event.target.value); redraw(); } },
+        languages.map(([code, name]) => h("option", { value: code, selected: code === language() }, name))),
+      h("label", { for: "profile-theme" }, t("profile.theme")),
+      h("select", { id: "profile-theme", onchange: (event) => applyTheme(event.target.value) },
+        ["light", "dark"].map((name) => h("option", { value: name, selected: name === theme() }, t(`profile.theme.${name}`))))));
 }

@@ -3,7 +3,9 @@ import { h, mount } from "./dom.js";
 import { t } from "./i18n.js";
 import { dashboard } from "./page-dashboard.js";
 import { roles, users } from "./page-admin.js";
-import { agents, models } from "./page-models.js";
+import { models } from "./page-models.js";
+import { agents } from "./page-agents.js";
+import { departments, menus, settings } from "./page-system.js";
 import { chat } from "./page-chat.js";
 import { audit, systemLogs } from "./page-logs.js";
 import { profile } from "./page-profile.js";
@@ -21,6 +23,9 @@ export const pages = {
   "/ai/chat": chat,
   "/system/audit": audit,
   "/system/logs": systemLogs,
+  "/system/menus": menus,
+  "/system/departments": departments,
+  "/system/settings": settings,
   "/profile": profile,
   placeholder,
 };

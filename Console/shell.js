@@ -5,6 +5,7 @@ import { h, mount, toast } from "./dom.js";
 import { language, languages, setLanguage, t } from "./i18n.js";
 import { linkHandler, navigate, onRoute } from "./router.js";
 import { pages } from "./pages.js";
+import { applyTheme, theme } from "./theme.js";
 import { fieldMessage } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -12,19 +13,20 @@ const session = { profile: null, menus: [] };
 
 const can = (permission) => Boolean(session.profile && (session.profile.user.is_superuser || session.profile.permissions.includes(permission)));
 
-function applyTheme(theme) {
-  document.documentElement.dataset.theme = theme;
-  localStorage.setItem("console-theme", theme);
-}
-
 export async function start() {
-  applyTheme(localStorage.getItem("console-theme") || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"));
-  api.whenSignedOut((error) => signIn(error && error.code === "revoked_token" ? t("login.replayed") : t("login.expired")));
+  applyTheme(theme());
+  api.whenSignedOut((error) => signIn(endedMessage(error) || t("login.expired")));
   onRoute(route);
   // A refresh cookie from an earlier visit signs in silently (the flag only spares a
   // visitor who never signed in here a refresh that must fail).
-  if (localStorage.getItem("console-signed-in") && (await api.refresh()) === true) await enter();
-  else signIn();
+  const outcome = localStorage.getItem("console-signed-in") ? await api.refresh() : null;
+  if (outcome === true) await enter();
+  else signIn(endedMessage(outcome));
+}
+
+// A refresh token used twice (stolen, or replayed) ended the session: the user is told.
+function endedMessage(error) {
+  return error && error.code === "refresh_token_reused" ? t("login.replayed") : "";
 }
 
 async function enter() {
@@ -117,14 +119,19 @@ async function route(path) {
   const header = h("header", { class: "topbar" },
     h("span", { class: "spacer" }),
     languageSelect(() => route(location.pathname)),
-    h("button", { type: "button", "aria-label": t("nav.theme"), onclick: () => { applyTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"); } }, t("nav.theme")),
+    h("button", { type: "button", "aria-label": t("nav.theme"), onclick: () => applyTheme(theme() === "dark" ? "light" : "dark") }, t("nav.theme")),
     h("a", { href: "/profile", onclick: linkHandler }, session.profile.user.nickname || session.profile.user.username),
     h("button", { type: "button", onclick: signOut }, t("nav.signOut")));
   mount(app, h("div", { class: "layout" }, navigation(path), h("div", { class: "main" }, header, content)));
   const page = pages[path] || pages.placeholder;
   document.title = `${t(`menu.${path}`)} · ${t("app.title")}`;
   try {
-    await page(content, { can, path, profile: session.profile, refreshProfile: async () => { session.profile = await api.get("/auth/me"); }, navigate });
+    await page(content, {
+      can, path, profile: session.profile, navigate,
+      refreshProfile: async () => { session.profile = await api.get("/auth/me"); },
+      // After a language change the whole frame is drawn again.
+      redraw: () => route(location.pathname),
+    });
   } catch (error) {
     if (error instanceof api.APIError && error.status === 401) return;
     mount(content, h("p", { class: "form-error", role: "alert" }, error.status === 403 ? t("common.forbidden") : error.message));

@@ -6,6 +6,7 @@ last user message:
 - "gated ..."   : the first piece, then waits for `release` before the rest;
 - "slow ..."    : many pieces, 250 ms apart (to press Stop in the middle);
 - "xss ..."     : markup and script payloads inside Markdown;
+- "broken ..."  : two pieces, then the connection closes without a finish (a failed stream);
 - anything else: "Answer N" in pieces, N counting the answers given.
 
 `fail_next` makes the next call answer 503 with Retry-After: 0, which the backend retries
@@ -64,6 +65,8 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
                         if prompt.startswith("slow"):
                             time.sleep(0.25)
                         self.event({"content": piece})
+                    if prompt.startswith("broken"):
+                        return
                     self.event({}, finish="stop")
                     self.write({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "gpt-fake",
                                 "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": len(pieces), "total_tokens": 12 + len(pieces)}})
@@ -103,6 +106,8 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
             return [f"word{i} " for i in range(60)]
         if prompt.startswith("gated"):
             return ["First part, ", "then the rest."]
+        if prompt.startswith("broken"):
+            return ["Half an ", "answer"]
         with self.lock:
             self.answers += 1
             number = self.answers

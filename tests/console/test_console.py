@@ -3,12 +3,14 @@
 import re
 
 import pytest
+import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from conftest import ADMIN_PASSWORD
 
-PAGES = ["/dashboard", "/system/users", "/system/roles", "/ai/models", "/ai/agents", "/ai/chat", "/system/audit", "/system/logs", "/profile"]
+PAGES = ["/dashboard", "/system/users", "/system/roles", "/system/menus", "/system/departments", "/system/settings", "/ai/models",
+         "/ai/agents", "/ai/chat", "/system/audit", "/system/logs", "/profile"]
 
 
 def serious_violations(page) -> list[str]:
@@ -41,6 +43,21 @@ def test_sign_in_refuses_a_wrong_password_then_shows_the_dashboard_as_the_api_do
     expect(console.page.locator("#login-username")).to_be_visible()
     console.page.reload()
     expect(console.page.locator("#login-username")).to_be_visible()
+
+
+def test_a_replayed_refresh_token_sends_the_user_back_to_sign_in_with_a_message(console, app):
+    console.sign_in()
+    expect(console.page.locator('[data-count="users"]')).to_be_visible()
+    cookie = next(c for c in console.page.context.cookies() if c["name"] == "aab_refresh")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/api/v1/auth/refresh"
+    # Someone else uses the token first; the browser's copy is now a replay.
+    stolen = requests.post(app.base_url + "/api/v1/auth/refresh", json={"refresh_token": cookie["value"]}, timeout=10)
+    assert stolen.status_code == 200
+    console.expected_refusals = 1
+    console.page.reload()
+    expect(console.page.get_by_role("alert")).to_have_text("Your session was ended because its refresh token was used twice. Please sign in again.")
+    # The thief's session ended too.
+    assert requests.get(app.base_url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {stolen.json()['access_token']}"}, timeout=10).status_code == 401
 
 
 def test_a_reset_password_must_be_changed_before_anything_else(console, api):
@@ -135,6 +152,14 @@ def test_a_model_against_the_fake_provider_tests_ok_and_a_retried_failure_reache
     expect(console.page.get_by_role("cell", name="LLM request failed, retrying")).to_be_visible()
     expect(console.page.get_by_role("row").filter(has_text="retrying").first).to_contain_text("WARNING")
 
+    # The live tail shows the next one as it is written.
+    console.page.get_by_role("button", name="Follow live").click()
+    expect(console.page.get_by_role("button", name="Stop following")).to_be_visible()
+    model = next(m for m in api.call("GET", "/api/v1/models?page_size=100")["items"] if m["name"] == "browser-model")
+    fake.fail_next.set()
+    assert api.call("POST", f"/api/v1/models/{model['id']}/test")["ok"]
+    expect(console.page.locator("ol.tail li").first).to_contain_text("LLM request failed, retrying")
+
 
 def open_new_chat(console):
     console.page.get_by_role("link", name="Chat").click()
@@ -179,6 +204,12 @@ def test_chat_streams_progressively_stops_and_regenerates(console, api, fake):
     expect(console.page.locator("article.message.assistant").last.locator(".message-body")).to_have_text(re.compile(r"^Answer number \d+\.$"))
     assert console.page.locator("article.message").count() == count, "the last answer was replaced, not added"
 
+    # The provider breaks off: what came stays, marked as partial.
+    send(console, "broken reply")
+    last = console.page.locator("article.message.assistant").last
+    expect(last.locator(".message-note")).to_contain_text("Partial answer")
+    expect(last.locator(".message-body")).to_have_text("Half an answer")
+
 
 def test_model_output_never_runs_script(console, api, fake):
     create_model(api, fake, "xss-model")
@@ -195,17 +226,48 @@ def test_model_output_never_runs_script(console, api, fake):
     assert console.page.evaluate("window.pwned") is None
 
 
+def test_an_agent_is_created_with_a_registry_tool_run_and_its_steps_shown(console, api, fake):
+    create_model(api, fake, "agent-model")
+    console.sign_in()
+    console.page.get_by_role("link", name="Agents").click()
+    console.page.get_by_role("button", name="New agent").click()
+    console.page.fill("#field-name", "browser-agent")
+    console.page.select_option("#field-model_config_id", label="agent-model")
+    console.page.get_by_role("checkbox", name="current_time").check()
+    console.page.get_by_role("button", name="Save").click()
+    row = console.page.get_by_role("row").filter(has_text="browser-agent")
+    expect(row).to_contain_text("current_time")
+    row.get_by_role("button", name="Run", exact=True).click()
+    console.page.fill("#field-input", "plain run")
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.locator("section.panel .message-body")).to_have_text(re.compile(r"^Answer number \d+\.$"))
+    expect(console.page.locator("section.panel")).to_contain_text("Finished")
+    row.get_by_role("button", name="Runs").click()
+    dialog = console.page.get_by_role("dialog", name="Runs")
+    expect(dialog.get_by_role("cell", name="succeeded")).to_be_visible()
+    dialog.get_by_role("button", name="Details").click()
+    details = console.page.get_by_role("dialog", name="Run details")
+    expect(details).to_contain_text("Model call")
+    expect(details).to_contain_text("plain run")
+
+
 def test_switching_to_english_and_back_to_chinese(console):
     console.sign_in()
     nav = console.page.locator("nav.sidebar")
     expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
-    console.page.get_by_label("Language").select_option("zh-CN")
+    console.page.get_by_role("combobox", name="Language").select_option("zh-CN")
     expect(nav.get_by_role("link", name="仪表盘")).to_be_visible()
     expect(console.page.locator('[data-count="users"] .card-label')).to_have_text("用户")
     console.page.reload()
     expect(nav.get_by_role("link", name="仪表盘")).to_be_visible()
-    console.page.get_by_label("语言").select_option("en")
+    console.page.get_by_role("combobox", name="语言").select_option("en")
     expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+    # The profile offers the same choices.
+    console.page.locator('header a[href="/profile"]').click()
+    console.page.select_option("#profile-language", "zh-CN")
+    expect(console.page.get_by_role("heading", name="个人资料")).to_be_visible()
+    console.page.select_option("#profile-theme", "dark")
+    assert console.page.evaluate("document.documentElement.dataset.theme") == "dark"
 
 
 def test_keyboard_only_sign_in_and_navigation(console):
