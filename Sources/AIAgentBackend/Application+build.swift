@@ -130,7 +130,9 @@ struct AppServices: @unchecked Sendable {
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
-        let (settings, logger, database, hasher, jobWorker, scheduler) = (settings, logger, database, hasher, jobWorker, scheduler)
+        let (settings, logger, database, hasher, jobWorker, scheduler, systemLogs) = (
+            settings, logger, database, hasher, jobWorker, scheduler, systemLogs
+        )
         app.beforeServerStarts {
             logger.info(
                 "starting",
@@ -144,6 +146,7 @@ struct AppServices: @unchecked Sendable {
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }
+            systemLogs.startWriting()
             jobWorker?.startClaiming()
             scheduler?.startFiring()
         }

@@ -15,6 +15,8 @@ final class SystemLogWriter: Service, Sendable {
     /// Not the capturing logger: the writer's own failures must not feed the buffer again.
     let logger: Logger
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
+    /// Finished by `startWriting`: records logged before the schema is ready wait in the buffer.
+    private let start = AsyncStream.makeStream(of: Void.self)
 
     init(buffer: SystemLogBuffer, repository: SystemLogRepository, retentionDays: Int, logger: Logger) {
         self.buffer = buffer
@@ -23,8 +25,14 @@ final class SystemLogWriter: Service, Sendable {
         self.logger = logger
     }
 
+    /// Called once the schema is at head (the table exists).
+    func startWriting() {
+        start.continuation.finish()
+    }
+
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            for await _ in self.start.stream {}
             var lastPrune = Date.distantPast
             while !Task.isCancelled {
                 await withTaskCancellationHandler {

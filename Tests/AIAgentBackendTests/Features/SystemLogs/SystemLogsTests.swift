@@ -69,6 +69,17 @@ import Testing
         }
     }
 
+    /// Logged while the application is built, before the schema exists: kept, not lost.
+    @Test func aWarningBeforeTheSchemaIsReadyIsWrittenOnceItIs() async throws {
+        var settings = try await TestDatabases.settings(.sqlite)
+        settings.consoleDirectory = "/nonexistent-console-folder"
+        try await withApp(settings) { client in
+            let admin = try await client.login().accessToken
+            let page = try await Self.waitForRecords(client, token: admin, query: "text=no%20web%20console")
+            #expect(page["items"]?.array?.first?["metadata"]?["path"] == .string("/nonexistent-console-folder"))
+        }
+    }
+
     @Test func theTailStreamsRecordsAsTheyAreWritten() async throws {
         var settings = try await TestDatabases.settings(.sqlite)
         settings.port = 0
