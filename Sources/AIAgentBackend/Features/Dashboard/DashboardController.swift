@@ -17,7 +17,7 @@ struct DashboardController {
                 description: """
                     Counts of users, agents, models, chat sessions, projects, test cases and runs; model calls, tokens and cost \
                     per UTC day for the last \(Self.days) days and the \(Self.topModels) costliest models over them; the \
-                    \(Self.recentActivity) latest audit records when the caller may read the audit log (null otherwise).
+                    \(Self.recentActivity) latest audit records when the caller may read the audit log (absent otherwise).
                     """,
                 returns: Dashboard.self), use: dashboard)
     }
