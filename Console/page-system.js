@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import { formatDate, h, mount, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { dataTable } from "./table.js";
-import { field, formDialog } from "./ui.js";
+import { confirmAction, field, formDialog } from "./ui.js";
 
 function tree(nodes, label) {
   return h("ul", { class: "tree" }, nodes.map((node) => h("li", {}, label(node), node.children && node.children.length ? tree(node.children, label) : null)));
@@ -15,9 +15,38 @@ export async function menus(container) {
     h("span", {}, h("strong", {}, node.path ? t(`menu.${node.path}`) : node.name), " ", h("span", { class: "muted" }, [t(`menuType.${node.type}`), node.path, node.permission].filter(Boolean).join(" · "))))));
 }
 
-export async function departments(container) {
-  const nodes = await api.get("/departments");
-  mount(container, h("h1", {}, t("menu./system/departments")), h("section", { class: "panel" }, tree(nodes, (node) => h("span", {}, node.name))));
+// The department tree: add a department under another, rename, delete (the API refuses one
+// with children or members).
+export async function departments(container, { can }) {
+  async function draw() {
+    const nodes = await api.get("/departments");
+    mount(container, h("div", { class: "page-head" }, h("h1", {}, t("menu./system/departments")),
+      can("department:create") ? h("button", { type: "button", class: "primary", onclick: () => edit(null, null) }, t("departments.create")) : null),
+    h("section", { class: "panel" }, tree(nodes, (node) => h("span", { class: "actions" }, h("strong", {}, node.name),
+      can("department:create") ? h("button", { type: "button", onclick: () => edit(null, node) }, t("departments.addChild")) : null,
+      can("department:update") ? h("button", { type: "button", onclick: () => edit(node, null) }, t("common.edit")) : null,
+      can("department:delete") ? h("button", { type: "button", class: "danger", onclick: () => remove(node) }, t("common.delete")) : null))));
+  }
+
+  async function edit(department, parent) {
+    const name = field("name", t("models.name"), { value: department && department.name, required: true });
+    const title = department ? t("models.edit", { name: department.name }) : parent ? t("departments.addUnder", { name: parent.name }) : t("departments.create");
+    const done = await formDialog(title, [name], () => department
+      ? api.put(`/departments/${department.id}`, { name: name.input.value })
+      : api.post("/departments", { name: name.input.value, parent_id: parent ? parent.id : null }));
+    if (done) { toast(t("common.saved"), "success"); await draw(); }
+  }
+
+  async function remove(department) {
+    if (!(await confirmAction(t("models.confirmDelete", { name: department.name })))) return;
+    try {
+      await api.del(`/departments/${department.id}`);
+      toast(t("common.deleted"), "success");
+      await draw();
+    } catch (error) { toast(error.message, "error"); }
+  }
+
+  await draw();
 }
 
 export async function settings(container, { can }) {

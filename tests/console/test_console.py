@@ -114,6 +114,27 @@ def test_an_admin_creates_a_user_and_a_role(console, api):
     assert find(menus) in granted
 
 
+def test_an_admin_adds_renames_and_deletes_a_department(console, api):
+    console.sign_in()
+    console.page.get_by_role("link", name="Departments").click()
+    headquarters = console.page.locator("ul.tree li").filter(has_text="Headquarters").first
+    headquarters.get_by_role("button", name="Add below").click()
+    console.page.fill("#field-name", "Quality")
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.get_by_text("Quality", exact=True)).to_be_visible()
+    tree = api.call("GET", "/api/v1/departments")
+    child = next(node for node in tree[0]["children"] if node["name"] == "Quality")
+    quality = console.page.locator("ul.tree li").filter(has_text="Quality").last
+    quality.get_by_role("button", name="Edit").click()
+    console.page.fill("#field-name", "Quality assurance")
+    console.page.get_by_role("button", name="Save").click()
+    expect(console.page.get_by_text("Quality assurance", exact=True)).to_be_visible()
+    console.page.locator("ul.tree li").filter(has_text="Quality assurance").last.get_by_role("button", name="Delete").click()
+    console.page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(console.page.get_by_text("Quality assurance", exact=True)).to_have_count(0)
+    assert all(node["id"] != child["id"] for node in api.call("GET", "/api/v1/departments")[0]["children"])
+
+
 def test_a_viewer_sees_neither_the_logs_nor_any_delete_or_create_button(console, api):
     api.create_user("viewer-browser", "viewer-pass-123", "viewer")
     console.sign_in("viewer-browser", "viewer-pass-123")
