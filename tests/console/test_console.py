@@ -319,3 +319,15 @@ def test_every_page_opens_without_errors_or_serious_accessibility_violations(con
         if found:
             problems[path] = found
     assert not problems, problems
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800), (1920, 1080)])
+def test_the_dashboard_and_chat_fit_the_screen(console, width, height):
+    console.page.set_viewport_size({"width": width, "height": height})
+    console.sign_in()
+    expect(console.page.locator('[data-count="users"]')).to_be_visible()
+    for path in ("/dashboard", "/ai/chat"):
+        console.page.locator(f'nav.sidebar a[href="{path}"]').click()
+        expect(console.page.locator("#content h1")).to_be_visible()
+        overflow = console.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than a {width} px screen"
