@@ -36,6 +36,8 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
     && chown -R app:app /app
 
 COPY --from=build /staging/ /opt/ai-agent-backend/
+# The web console's files, served at / (read once at start).
+COPY Console/ /opt/ai-agent-backend/Console/
 RUN ln -s /opt/ai-agent-backend/ai-agent-backend /usr/local/bin/ai-agent-backend
 
 WORKDIR /app
@@ -45,7 +47,8 @@ ENV ENVIRONMENT=production \
     HOST=0.0.0.0 \
     PORT=8000 \
     LOG_DIR=/app/logs \
-    UPLOAD_DIR=/app/uploads
+    UPLOAD_DIR=/app/uploads \
+    CONSOLE_DIR=/opt/ai-agent-backend/Console
 
 EXPOSE 8000
 

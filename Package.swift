@@ -42,10 +42,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // zlib, which the system already has: the console's assets are gzipped once at start.
+        .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .target(
             name: "AIAgentBackend",
             dependencies: [
                 "RedisClient",
+                "SystemZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "FluentKit", package: "fluent-kit"),

@@ -28,6 +28,7 @@ struct AppServices: @unchecked Sendable {
     /// API test requests: `TESTING_ALLOWED_HOSTS`, internal addresses refused in production only.
     let testingEgress: EgressClient
     let jobs: JobQueue
+    let systemLogs: SystemLogWriter
     /// Filled by the features with the handler of each job kind they enqueue.
     let jobHandlers = JobHandlers()
     /// Nil when `WORKER_CONCURRENCY=0`: this replica only enqueues.
@@ -40,12 +41,17 @@ struct AppServices: @unchecked Sendable {
     let grounding: KnowledgeGrounding
     let catalog: RouteCatalog
     let contract: APIContract
+    /// Nil when `CONSOLE_DIR` does not exist.
+    let console: ConsoleAssets?
     let router: Router<AppRequestContext>
 
     init(settings: Settings, logger: Logger) async throws {
         if settings.enableMetrics { AppMetrics.bootstrap() }
-        var logger = logger
-        logger.logLevel = settings.logLevel
+        // WARNING-and-above records also go to `system_logs`, written by `systemLogs` off the request path.
+        let systemLogBuffer = SystemLogBuffer(capacity: 10_000)
+        var writerLogger = logger
+        writerLogger.logLevel = settings.logLevel
+        let logger = writerLogger.capturing(into: systemLogBuffer)
         self.settings = settings
         self.logger = logger
         database = try DatabaseService(settings: settings, logger: logger)
@@ -89,6 +95,9 @@ struct AppServices: @unchecked Sendable {
             repository: knowledge, search: KnowledgeSearch(repository: knowledge, vectors: vectorSearch, gateway: gateway))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress, knowledge: grounding)
         jobs = JobQueue(database: database)
+        systemLogs = SystemLogWriter(
+            buffer: systemLogBuffer, repository: SystemLogRepository(database: database), retentionDays: settings.systemLogRetentionDays,
+            logger: writerLogger)
         let workerConfiguration = JobWorkerConfiguration(settings: settings)
         jobWorker =
             workerConfiguration.slots > 0
@@ -97,9 +106,12 @@ struct AppServices: @unchecked Sendable {
         scheduler = settings.schedulerInterval.map { Scheduler(database: database, jobs: jobs, interval: $0, logger: logger) }
         catalog = RouteCatalog()
         contract = APIContract()
+        console = try ConsoleAssets.load(directory: settings.consoleDirectory)
+        if console == nil { logger.warning("no web console: CONSOLE_DIR does not exist", metadata: ["path": "\(settings.consoleDirectory)"]) }
         router = buildRouter(
-            settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, hasher: hasher,
-            gateway: gateway, tools: tools, invalidations: invalidations, grounding: grounding, logger: logger,
+            settings: settings, database: database, cache: cache, access: access, catalog: catalog, contract: contract, console: console,
+            hasher: hasher, gateway: gateway, tools: tools, invalidations: invalidations, grounding: grounding, systemLogs: systemLogs,
+            logger: logger,
             runs: .init(
                 jobs: jobs, handlers: jobHandlers, egress: testingEgress, maxBodyBytes: settings.testingMaxBodyBytes,
                 notificationRetryDelays: settings.notificationRetryDelays, generationRepairRounds: settings.generationRepairRounds,
@@ -123,11 +135,13 @@ struct AppServices: @unchecked Sendable {
         )
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
-            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress)
+            HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress, systemLogs)
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
-        let (settings, logger, database, hasher, jobWorker, scheduler) = (settings, logger, database, hasher, jobWorker, scheduler)
+        let (settings, logger, database, hasher, jobWorker, scheduler, systemLogs) = (
+            settings, logger, database, hasher, jobWorker, scheduler, systemLogs
+        )
         let vectorBackend = vectorSearch.name
         app.beforeServerStarts {
             logger.info(
@@ -143,6 +157,7 @@ struct AppServices: @unchecked Sendable {
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }
+            systemLogs.startWriting()
             jobWorker?.startClaiming()
             scheduler?.startFiring()
         }
@@ -152,8 +167,8 @@ struct AppServices: @unchecked Sendable {
 
 func buildRouter(
     settings: Settings, database: DatabaseService, cache: FailoverCache, access: AccessControl, catalog: RouteCatalog,
-    contract: APIContract, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry, invalidations: InvalidationBus,
-    grounding: KnowledgeGrounding, logger: Logger, runs: APITestingRoutes.RunServices
+    contract: APIContract, console: ConsoleAssets?, hasher: PasswordHasher, gateway: LLMGateway, tools: ToolRegistry,
+    invalidations: InvalidationBus, grounding: KnowledgeGrounding, systemLogs: SystemLogWriter, logger: Logger, runs: APITestingRoutes.RunServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Filled after the routes are added; ErrorMiddleware reads the table to answer 405,
@@ -162,6 +177,7 @@ func buildRouter(
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
+    if let console { router.add(middleware: ConsoleMiddleware(assets: console)) }
     HealthController(
         probe: HealthProbe(settings: settings, database: database, cache: cache, vectorBackend: grounding.search.vectors.name),
         metricsEnabled: settings.enableMetrics,
@@ -190,6 +206,8 @@ func buildRouter(
     SystemSettingsController(systemSettings: SystemSettingRepository(database: database), secrets: SecretBox(settings: settings)).register(on: api)
     ModelsController(configs: gateway.configs, agents: agents, gateway: gateway).register(on: api)
     UsageController(usage: gateway.usageRecords).register(on: api)
+    DashboardController(queries: DashboardQueries(database: database), usage: gateway.usageRecords).register(on: api)
+    SystemLogsController(logs: systemLogs.repository, writer: systemLogs).register(on: api)
     AgentsController(agents: agents, configs: gateway.configs, gateway: gateway, tools: tools).register(on: api)
     ChatController(
         sessions: ChatSessionRepository(database: database, invalidations: invalidations), agents: agents, gateway: gateway, tools: tools,

@@ -82,5 +82,6 @@ ensure_browser_deps() {
     echo "installing: chromium" >&2
     _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null || return 1
   fi
-  _deps_venv "$1" playwright junitparser xmlschema pytest requests
+  # axe-playwright-python bundles axe-core (pytest-playwright-axe needs Python 3.12; Debian 12 has 3.11).
+  _deps_venv "$1" playwright junitparser xmlschema pytest requests axe-playwright-python
 }

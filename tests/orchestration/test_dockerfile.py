@@ -113,3 +113,10 @@ def test_dockerfile_copies_only_what_exists():
             if source == ".":
                 continue
             assert list(REPO.glob(source)), f"COPY {source}: nothing in the repo matches"
+
+
+def test_runtime_image_serves_the_console():
+    runtime = stages("Dockerfile")[-1]
+    assert "Console/ /opt/ai-agent-backend/Console/" in arguments(runtime, "COPY")
+    assert "CONSOLE_DIR=/opt/ai-agent-backend/Console" in " ".join(arguments(runtime, "ENV"))
+    assert (REPO / "Console" / "index.html").is_file()

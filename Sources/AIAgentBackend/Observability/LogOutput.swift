@@ -35,20 +35,32 @@ public final class LogOutput: Sendable {
     }
 }
 
-struct AppLogHandler: LogHandler {
-    let label: String
-    let output: LogOutput
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+/// A log handler's own metadata, which each record's metadata extends.
+protocol MetadataHoldingLogHandler: LogHandler {
+    var metadata: Logger.Metadata { get set }
+}
 
+extension MetadataHoldingLogHandler {
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// The handler's metadata with the event's on top.
+    func metadata(of event: LogEvent) -> Logger.Metadata {
+        guard let extra = event.metadata else { return metadata }
+        return metadata.merging(extra) { _, new in new }
+    }
+}
+
+struct AppLogHandler: MetadataHoldingLogHandler {
+    let label: String
+    let output: LogOutput
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
     func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = metadata(of: event)
         let timestamp = LogTimestamp.now()
         switch output.format {
         case .json:

@@ -30,6 +30,10 @@ public struct Settings: Sendable {
     public var logLevel: Logger.Level = .info
     public var logDirectory = "./logs"
     public var logRetentionDays = 30
+    /// Days of WARNING-and-above records kept in `system_logs`.
+    public var systemLogRetentionDays = 30
+    /// The web console's files (`Console/` of the repository, installed beside the binary); none served when absent.
+    public var consoleDirectory = "./Console"
     public var uploadDirectory = "./uploads"
     public var maxBodySize = 10 * 1024 * 1024
     public var autoMigrate = true
@@ -130,7 +134,9 @@ public struct Settings: Sendable {
         }
         logDirectory = reader.string("LOG_DIR", default: logDirectory)
         logRetentionDays = try reader.integer("LOG_RETENTION_DAYS", default: logRetentionDays, in: 1...3650)
+        systemLogRetentionDays = try reader.integer("SYSTEM_LOG_RETENTION_DAYS", default: systemLogRetentionDays, in: 1...3650)
         uploadDirectory = reader.string("UPLOAD_DIR", default: uploadDirectory)
+        consoleDirectory = reader.string("CONSOLE_DIR", default: consoleDirectory)
         maxBodySize = try reader.parsed("MAX_BODY_SIZE", default: maxBodySize, accepts: "a size in bytes, optionally with KB, MB, KiB or MiB") {
             try Self.parseByteSize($0)
         }

@@ -20,6 +20,7 @@ public enum Revisions {
         CreateNotifications(),
         CreateGenerations(),
         CreateKnowledge(),
+        CreateSystemLogs(),
         AddChatKnowledge(),
         // `migrate create` registers new revisions above this line.
     ]

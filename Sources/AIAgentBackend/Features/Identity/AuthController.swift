@@ -24,7 +24,11 @@ struct AuthController {
         auth.post(
             "refresh", .anyone,
             RouteContract(
-                "Exchange a refresh token for a new pair", description: "A refresh token works once; a used one presented again ends its session.",
+                "Exchange a refresh token for a new pair",
+                description: """
+                    A refresh token works once; a used one presented again ends its session (401 `refresh_token_reused`). \
+                    Without `refresh_token` in the body, the `aab_refresh` cookie set by sign-in is used (the web console's way).
+                    """,
                 body: RefreshRequest.self, returns: TokenPair.self, errors: [.unauthorized]), use: refresh)
         auth.post("logout", .authenticated, RouteContract("End the session of the presented token"), use: logout)
         auth.get("me", .authenticated, RouteContract("The caller's profile, roles and permissions", returns: Profile.self), use: me)
@@ -42,7 +46,7 @@ struct AuthController {
     }
 
     struct RefreshRequest: Decodable, LongTextInput {
-        let refreshToken: String
+        var refreshToken: String?
         enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
         static let maxLengths = ["refresh_token": 2_000]
     }
@@ -94,35 +98,52 @@ struct AuthController {
         try await access.forget(try user.requireID())
         let principal = try await access.principal(for: try user.requireID())
         context.audit?.principal = principal
-        return try Self.tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
+        return try tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        guard let refreshToken = input.refreshToken ?? request.cookies[Self.refreshCookie]?.value else { throw AuthError.missingToken.apiError }
         do {
             // Rotation first, so a replayed token revokes its session whatever else holds.
-            let (claims, pair) = try await access.tokens.rotate(input.refreshToken)
+            let (claims, pair) = try await access.tokens.rotate(refreshToken)
             let principal = try await access.principal(for: claims.userID!)
             guard principal.accepts(claims) else { throw AuthError.revokedToken }
             context.audit?.principal = principal
-            return try Self.tokenResponse(pair)
+            return try tokenResponse(pair)
+        } catch AuthError.revokedToken {
+            // Told apart, so the console can say why the user must sign in again.
+            var error = APIError(.unauthorized, code: "refresh_token_reused", message: "the refresh token was already used or its session ended")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            error.headers[.setCookie] = Self.clearedRefreshCookie
+            throw error
         } catch let error as AuthError {
             throw error.apiError
         }
     }
 
+    /// The refresh token as an `HttpOnly` cookie sent only to the refresh route: the console
+    /// keeps the access token in memory and never sees the refresh token, so a script injected
+    /// into the page cannot read either from storage.
+    static let refreshCookie = "aab_refresh"
+    static let refreshCookiePath = "/api/v1/auth/refresh"
+    static let clearedRefreshCookie = "\(refreshCookie)=; Max-Age=0; Path=\(refreshCookiePath); HttpOnly; Secure; SameSite=Strict"
+
     /// Tokens are never stored by a browser cache or a proxy.
-    static func tokenResponse(_ pair: TokenPair) throws -> Response {
+    func tokenResponse(_ pair: TokenPair) throws -> Response {
         var response = Response.json(ByteBuffer(bytes: try JSONCoding.encoder.encode(pair)))
         response.headers[.cacheControl] = "no-store"
         response.headers[.pragma] = "no-cache"
+        let maxAge = settings.refreshTokenLifetime.components.seconds
+        response.headers[.setCookie] =
+            "\(Self.refreshCookie)=\(pair.refreshToken); Max-Age=\(maxAge); Path=\(Self.refreshCookiePath); HttpOnly; Secure; SameSite=Strict"
         return response
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         if let claims = principal.claims { try await access.tokens.revoke(claims) }
-        return Response(status: .noContent)
+        return Response(status: .noContent, headers: [.setCookie: Self.clearedRefreshCookie])
     }
 
     struct Profile: Codable, ResponseEncodable {
@@ -172,9 +193,10 @@ struct AuthController {
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.newPassword, username: user.username, field: "new_password")
         user.passwordHash = try await hasher.hash(input.newPassword)
         user.sessionsValidAfter = Date()
+        user.passwordChangeRequired = false
         try await users.save(user)
         try await access.forget(principal.userID)
-        return try Self.tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
+        return try tokenResponse(try await access.tokens.issuePair(userID: principal.userID))
     }
 }
 

@@ -21,12 +21,17 @@ final class User: Model, @unchecked Sendable {
     @OptionalField(key: "last_login_at") var lastLoginAt: Date?
     /// Tokens issued before this moment are refused (a password change or reset ends every session).
     @OptionalField(key: "sessions_valid_after") var sessionsValidAfter: Date?
+    /// Set by a generated first password and by a reset: the console asks for a new one first.
+    @Field(key: "password_change_required") var passwordChangeRequired: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?
     @Siblings(through: UserRole.self, from: \.$user, to: \.$role) var roles: [Role]
 
-    init() {}
+    /// A new user need not change the password it was given (loading a row overwrites this).
+    init() {
+        passwordChangeRequired = false
+    }
 }
 
 final class Role: Model, @unchecked Sendable {

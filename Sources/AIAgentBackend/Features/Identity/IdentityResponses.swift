@@ -11,6 +11,7 @@ struct UserResponse: Codable, ResponseEncodable, Sendable {
     let departmentID: UUID?
     let status: UserStatus
     let isSuperuser: Bool
+    let passwordChangeRequired: Bool
     var roles: [String]?
     let lastLoginAt: Date?
     let createdAt: Date?
@@ -21,6 +22,7 @@ struct UserResponse: Codable, ResponseEncodable, Sendable {
         case avatarURL = "avatar_url"
         case departmentID = "department_id"
         case isSuperuser = "is_superuser"
+        case passwordChangeRequired = "password_change_required"
         case lastLoginAt = "last_login_at"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -36,6 +38,7 @@ struct UserResponse: Codable, ResponseEncodable, Sendable {
         departmentID = user.$department.id
         status = user.status
         isSuperuser = user.isSuperuser
+        passwordChangeRequired = user.passwordChangeRequired
         self.roles = roles
         lastLoginAt = user.lastLoginAt
         createdAt = user.createdAt
@@ -55,6 +58,7 @@ extension UserResponse: JSONWritable {
             json.field("department_id", departmentID)
             json.field("status", status.rawValue)
             json.field("is_superuser", isSuperuser)
+            json.field("password_change_required", passwordChangeRequired)
             json.field("roles", roles)
             json.field("last_login_at", lastLoginAt)
             json.field("created_at", createdAt)

@@ -69,6 +69,7 @@ struct IdentitySeeder {
             admin.nickname = "Administrator"
             admin.status = .active
             admin.isSuperuser = true
+            admin.passwordChangeRequired = configured == nil
             admin.$department.id = root.id
             try await admin.create(on: db)
             if let adminRole { try await admin.$roles.attach(adminRole, on: db) }

@@ -57,6 +57,7 @@ enum Permission: String, CaseIterable, Codable, Sendable {
     case settingsRead = "settings:read"
     case settingsUpdate = "settings:update"
     case auditRead = "audit:read"
+    case logRead = "log:read"
 
     var resource: String { String(rawValue.prefix { $0 != ":" }) }
     var action: String { String(rawValue.drop { $0 != ":" }.dropFirst()) }

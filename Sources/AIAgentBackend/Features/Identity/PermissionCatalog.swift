@@ -92,6 +92,11 @@ enum PermissionCatalog {
                     children: [
                         Entry(type: .button, name: "View audit log", permission: .auditRead)
                     ]),
+                Entry(
+                    type: .menu, name: "System logs", path: "/system/logs", component: "system/logs/index", icon: "log",
+                    children: [
+                        Entry(type: .button, name: "View system logs", permission: .logRead)
+                    ]),
             ]),
     ]
 
@@ -119,7 +124,8 @@ enum PermissionCatalog {
                     || [.modelRead, .modelTest, .agentRead, .agentRun].contains(permission)
             }
         ),
-        // The audit log records who did what from where: not for a read-only role by default.
-        ("viewer", "Viewer", "Read only", { permission in permission.action == "read" && permission != .auditRead }),
+        // The audit log records who did what from where, the system log the service's failures:
+        // not for a read-only role by default.
+        ("viewer", "Viewer", "Read only", { permission in permission.action == "read" && ![.auditRead, .logRead].contains(permission) }),
     ]
 }

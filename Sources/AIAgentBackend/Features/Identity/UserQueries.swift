@@ -9,7 +9,7 @@ struct UserQueries {
 
     static let columns = [
         "id", "username", "nickname", "email", "mobile", "avatar_url", "department_id", "status", "is_superuser",
-        "last_login_at", "created_at", "updated_at",
+        "password_change_required", "last_login_at", "created_at", "updated_at",
     ]
     /// The columns as one fragment, quoted as both PostgreSQL and SQLite quote identifiers:
     /// serializing twelve identifiers per request showed up in profiles.
@@ -77,8 +77,11 @@ struct UserQueries {
 extension UserResponse {
     init(row: PostgresRow) throws {
         let status: String
-        (id, username, nickname, email, mobile, avatarURL, departmentID, status, isSuperuser, lastLoginAt, createdAt, updatedAt) =
-            try row.decode((UUID, String, String?, String?, String?, String?, UUID?, String, Bool, Date?, Date?, Date?).self)
+        (
+            id, username, nickname, email, mobile, avatarURL, departmentID, status, isSuperuser, passwordChangeRequired, lastLoginAt, createdAt,
+            updatedAt
+        ) =
+            try row.decode((UUID, String, String?, String?, String?, String?, UUID?, String, Bool, Bool, Date?, Date?, Date?).self)
         self.status = try Self.status(status)
         roles = nil
     }
@@ -102,6 +105,7 @@ extension UserResponse {
         departmentID = try row.decode(column: "department_id", as: UUID?.self)
         status = try Self.status(row.decode(column: "status", as: String.self))
         isSuperuser = try row.decode(column: "is_superuser", as: Bool.self)
+        passwordChangeRequired = try row.decode(column: "password_change_required", as: Bool.self)
         roles = nil
         lastLoginAt = try row.decode(column: "last_login_at", as: Date?.self)
         createdAt = try row.decode(column: "created_at", as: Date?.self)

@@ -163,6 +163,7 @@ struct UsersController {
         try PasswordPolicy(minLength: settings.passwordMinLength).check(input.password, username: user.username, field: "password")
         user.passwordHash = try await hasher.hash(input.password)
         user.sessionsValidAfter = Date()  // a reset ends every session of the account
+        user.passwordChangeRequired = true
         try await users.save(user)
         try await access.forget(try user.requireID())
         return Response(status: .noContent)
