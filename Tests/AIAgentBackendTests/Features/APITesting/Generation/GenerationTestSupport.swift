@@ -6,7 +6,8 @@ import Testing
 @testable import AIAgentBackend
 
 /// The API the generated cases run against: `POST /pets` validates its body as documented
-/// (201, or 422), `GET /pets/{id}` answers 200 except for pet 13, where it has a bug (500).
+/// (201, or 422), `GET /pets/{id}` answers 200 except for pet 13, where it has a bug (500),
+/// and `GET /coin` answers 200 and 500 in turn.
 struct PetsTarget {
     let baseURL: String
 
@@ -43,6 +44,7 @@ struct PetsTarget {
                     ],
                 ]
             ],
+            "/coin": ["get": ["summary": "Toss a coin", "responses": ["200": ["description": "heads"]]]],
             "/pets/{id}": [
                 "get": [
                     "summary": "Get a pet",
@@ -72,6 +74,14 @@ struct PetsTarget {
             let id = context.parameters.get("id") ?? ""
             if id == "13" { return reply(["error": "boom"], status: .internalServerError) }
             return reply(["id": .number(Double(id) ?? 0), "name": "Rex"], status: .ok)
+        }
+        let tosses = Mutex(0)
+        router.get("/coin") { _, _ -> Response in
+            let toss = tosses.withLock { value in
+                value += 1
+                return value
+            }
+            return reply(["toss": .number(Double(toss))], status: toss % 2 == 1 ? .ok : .internalServerError)
         }
         let (port, server) = await startLocalServer(router, label: "pets-target")
         defer { server.cancel() }

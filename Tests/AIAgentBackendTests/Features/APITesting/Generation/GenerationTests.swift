@@ -158,6 +158,28 @@ import Testing
         }
     }
 
+    @Test func aCaseWithMixedResultsOverItsThreeRunsIsFlaky() async throws {
+        try await GenerationProject.with(.sqlite) { project in
+            let coin: JSONValue = [
+                "name": "toss", "kind": "positive", "priority": "high", "operation": "GET /coin", "test_points": ["TP1"],
+                "definition": [
+                    "steps": [
+                        ["name": "toss", "request": ["method": "GET", "url": "{{base_url}}/coin"], "assert": [["type": "status", "equals": 200]]]
+                    ]
+                ],
+            ]
+            project.answer(GenerationSchemas.analysis, ModelAnswers.analysis([ModelAnswers.point("TP1", operation: "GET /coin", fields: [])]))
+            project.answer(GenerationSchemas.design, ModelAnswers.design([coin]))
+            project.answer(GenerationSchemas.review, ModelAnswers.review([("C1", "high")]))
+            let id = try await project.start(["endpoint_ids": [project.endpoints["GET /coin"]!], "count": 1, "kinds": ["positive"]])
+            #expect(try await project.finished(id)["status"]?.string == "succeeded")
+            let draft = try #require(try await project.drafts(id)["C1"])
+            // Passed (200), then failed (500) and passed again: flaky, and no repair was asked for.
+            #expect(draft["status"]?.string == "flaky" && draft["reason"]?.string == "passed 2 of 3 runs")
+            #expect(draft["repair_rounds"] == .number(0) && project.fake.requests.count == 3)
+        }
+    }
+
     @Test func cancellingMidStageStopsTheModelCall() async throws {
         try await GenerationProject.with(.sqlite) { project in
             var slow = FakeLLMProvider.Reply.json(OpenAIWire.completion(text: "{}"))
