@@ -139,8 +139,8 @@ struct AppServices: @unchecked Sendable {
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
-        let (settings, logger, database, hasher, jobWorker, scheduler, systemLogs) = (
-            settings, logger, database, hasher, jobWorker, scheduler, systemLogs
+        let (settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs) = (
+            settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs
         )
         let vectorBackend = vectorSearch.name
         app.beforeServerStarts {
@@ -150,9 +150,11 @@ struct AppServices: @unchecked Sendable {
                     "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
                     "vector_search": "\(vectorBackend)",
                 ])
+            await cache.probeAtStart()
             // The seed's lifespan hook: bring the schema to head before taking traffic.
             if settings.autoMigrate {
-                try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
+                // A SIGTERM while the database is still away stops the wait at once.
+                try await cancelWhenGracefulShutdown { try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout) }
                 let applied = try await SchemaMigrator(database: database, logger: logger).upgrade()
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()

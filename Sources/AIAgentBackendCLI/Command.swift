@@ -27,10 +27,12 @@ struct AIAgentBackendCommand: AsyncParsableCommand {
     }
 }
 
-/// Loads settings or exits with status 2 and one line naming the bad variable.
-func loadSettings() throws -> Settings {
+/// Loads settings and runs `checks` on them, or exits with status 2 and one line naming the bad variable.
+func loadSettings(checking checks: (Settings) throws -> Void = { _ in }) throws -> Settings {
     do {
-        return try Settings.load()
+        let settings = try Settings.load()
+        try checks(settings)
+        return settings
     } catch {
         FileHandle.standardError.write(Data("\(error)\n".utf8))
         throw ExitCode(2)
@@ -41,12 +43,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP service (migrating to head first unless AUTO_MIGRATE=false).")
 
     func run() async throws {
-        let settings = try loadSettings()
-        do {
-            try settings.prepareUploadDirectory()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
+        let settings = try loadSettings {
+            try $0.checkDatabaseFolder()
+            try $0.prepareUploadDirectory()
         }
         let output = LogOutput(
             format: settings.environment == .production ? .json : .text,

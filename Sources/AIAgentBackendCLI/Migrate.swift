@@ -79,7 +79,7 @@ struct Migrate: AsyncParsableCommand {
 
 /// Runs `body` with a migrator on the configured database; failures print one line, exit 1.
 private func withMigrator(_ body: (SchemaMigrator) async throws -> Void) async throws {
-    let settings = try loadSettings()
+    let settings = try loadSettings { try $0.checkDatabaseFolder() }
     LogOutput(format: .text, directory: nil, retentionDays: settings.logRetentionDays).bootstrap(level: settings.logLevel)
     let logger = Logger(label: "migrate")
     let database = try DatabaseService(settings: settings, logger: logger)

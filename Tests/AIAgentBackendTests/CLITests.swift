@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AIAgentBackend
 
 @Suite struct CLITests {
@@ -106,6 +107,54 @@ import Testing
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
+    }
+
+    @Test func aSQLiteFileInAMissingFolderStopsAtOnceWithStatus2() throws {
+        // Without the check, each command waited the whole DATABASE_CONNECT_TIMEOUT before failing.
+        for command in [["serve"], ["migrate", "current"]] {
+            let result = try BuiltBinary.run(
+                command, environment: ["DATABASE_URL": "sqlite:///missing-\(UUID().uuidString)/app.db", "DATABASE_CONNECT_TIMEOUT": "60"])
+            #expect(result.status == 2, "\(command): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "one line, no stack trace: \(result.stderr)")
+            #expect(lines.first?.contains("DATABASE_URL: the folder of the SQLite file") == true, "\(result.stderr)")
+        }
+    }
+
+    @Test func sigtermWhileWaitingForTheDatabaseStopsTheWait() async throws {
+        let directory = try BuiltBinary.temporaryDirectory()
+        let refused = "postgresql://postgres@127.0.0.1:\(RawSocket.freePort())/nothing"
+        let process = try BuiltBinary.startServer(
+            in: directory, port: RawSocket.freePort(), environment: ["DATABASE_URL": refused, "DATABASE_CONNECT_TIMEOUT": "60"])
+        defer { if process.isRunning { process.terminate() } }
+        try await Task.sleep(for: .seconds(1))
+        #expect(process.isRunning, "still waiting for the database")
+        kill(process.processIdentifier, SIGTERM)
+        // A bound far inside the 60 s the wait would otherwise run to.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+    }
+
+    @Test func theFirstHealthCheckKnowsARedisThatRefusesThePassword() async throws {
+        try await withRedisServer(password: "the-right-password") { redis in
+            let directory = try BuiltBinary.temporaryDirectory()
+            let port = RawSocket.freePort()
+            let process = try BuiltBinary.startServer(
+                in: directory, port: port,
+                environment: [
+                    "REDIS_ENABLED": "true", "REDIS_URL": "redis://127.0.0.1:\(redis.port)/0", "REDIS_PASSWORD": "a-wrong-password",
+                ])
+            defer { if process.isRunning { process.terminate() } }
+            try await waitForPort(port)
+            let connection = try RawSocket(port: port)
+            connection.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            let response = connection.readToEnd()
+            let body = try #require(response.range(of: "\r\n\r\n").map { String(response[$0.upperBound...]) })
+            let health = try JSONDecoder().decode([String: JSONAny].self, from: Data(body.utf8))
+            #expect(health[path: "checks", "cache", "backend"] == .string("memory"), "\(body)")
+            #expect(health[path: "checks", "cache", "status"] == .string("degraded"))
+        }
     }
 
     private func waitForPort(_ port: Int) async throws {

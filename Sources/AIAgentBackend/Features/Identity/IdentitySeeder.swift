@@ -79,8 +79,9 @@ struct IdentitySeeder {
         case nil: return
         case ""?: logger.notice("seeded roles, menus and the admin account (password from ADMIN_PASSWORD)")
         case let password?:
-            // Printed this once only: there is no other way to learn it.
-            logger.warning(
+            // Printed this once only: there is no other way to learn it. A notice, not a
+            // warning: warnings are also kept in `system_logs`, which `log:read` users can read.
+            logger.notice(
                 "seeded the admin account with a generated password; change it after the first login",
                 metadata: ["username": "admin", "password": "\(password)"])
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Logging
 
 /// The `knowledge_ingest` job: parse → chunk → embed in batches → index, for one document.
@@ -63,13 +64,29 @@ struct Ingestor: Sendable {
             let embedder = try gateway.embedder(
                 for: model, context: UsageContext(userID: document.createdBy, source: .embedding), field: "embedding_model_id")
             let total = Double(chunks.count)
-            let repository = repository
+            let (repository, shown) = (repository, ProgressShown())
             vectors = try await embedder.embed(chunks.map(\.indexedText)) { done in
-                // Embedding is most of the work: it fills the progress up to 95%.
-                try await repository.setState(of: documentID, status: .processing, progress: (Double(done) / total * 0.95 * 100).rounded() / 100)
+                // Embedding is most of the work: it fills the progress up to 95%, written
+                // only when the percentage moves (a large document has hundreds of batches).
+                let progress = (Double(done) / total * 0.95 * 100).rounded() / 100
+                guard shown.advance(to: progress) else { return }
+                try await repository.setState(of: documentID, status: .processing, progress: progress)
             }
         }
         _ = try await repository.replaceChunks(of: documentID, in: base.requireID(), with: chunks, vectors: vectors)
+    }
+}
+
+/// The last progress written, so that an unchanged value is not written again.
+private final class ProgressShown: Sendable {
+    private let value = Mutex(-1.0)
+
+    /// True when `progress` differs from the last one shown, which it then becomes.
+    func advance(to progress: Double) -> Bool {
+        value.withLock { shown in
+            defer { shown = progress }
+            return shown != progress
+        }
     }
 }
 

@@ -111,6 +111,17 @@ public final class FailoverCache: Cache {
         return count
     }
 
+    /// One PING before the service takes traffic, so that the first `/health` already tells
+    /// the truth about a Redis that is down or refuses us (a wrong password).
+    public func probeAtStart() async {
+        guard let redis, state.withLock({ $0.onRedis }) else { return }
+        do {
+            try await redis.ping()
+        } catch  where Self.isOutage(error) {
+            failOver(after: error, recording: nil)
+        } catch {}
+    }
+
     /// Checks Redis every `interval` while on memory and switches back once PING
     /// answers and the missed writes are invalidated. Returns when the task is cancelled.
     public func runProbe(interval: Duration) async {

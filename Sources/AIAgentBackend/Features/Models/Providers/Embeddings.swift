@@ -51,12 +51,7 @@ struct OpenAIEmbeddings: EmbeddingProvider {
         let configuration = transport.format.configuration
         let body: JSONValue = ["model": .string(configuration.model), "input": .array(texts.map(JSONValue.string))]
         let data = try await transport.post(body, to: configuration.baseURL + "/embeddings", model: configuration.model)
-        let response: Response
-        do {
-            response = try OpenAIWireFormat.decoder.decode(Response.self, from: data)
-        } catch {
-            throw LLMProviderError.invalidResponse("undecodable embeddings: \(error)")
-        }
+        let response = try Self.decode(data)
         let vectors = response.data.sorted { ($0.index ?? 0) < ($1.index ?? 0) }.map(\.embedding)
         guard vectors.count == texts.count else {
             throw LLMProviderError.invalidResponse("\(vectors.count) embeddings for \(texts.count) inputs")
@@ -65,18 +60,42 @@ struct OpenAIEmbeddings: EmbeddingProvider {
             throw LLMProviderError.invalidResponse("embeddings of differing or zero dimensions")
         }
         // Some compatible servers report no usage: the estimate stands in.
-        let tokens = response.usage?.promptTokens ?? texts.reduce(0) { $0 + TokenEstimate.count($1) }
+        let tokens = response.promptTokens ?? texts.reduce(0) { $0 + TokenEstimate.count($1) }
         return EmbeddingBatch(vectors: vectors, usage: Usage(inputTokens: tokens, outputTokens: 0))
     }
 
-    struct Response: Decodable {
-        struct Item: Decodable {
+    struct Response {
+        struct Item {
             var embedding: [Float]
             var index: Int?
         }
-        struct WireUsage: Decodable { var promptTokens: Int }
         var data: [Item]
-        var usage: WireUsage?
+        var promptTokens: Int?
+    }
+
+    /// Through our own JSON parser rather than `JSONDecoder`: a batch is tens of thousands of
+    /// numbers, and decoding them was most of the ingestion's own time.
+    static func decode(_ data: Data) throws -> Response {
+        let json: JSONValue
+        do {
+            json = try JSONValue(parsing: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw LLMProviderError.invalidResponse("undecodable embeddings: \(error)")
+        }
+        guard let items = json["data"]?.listValue else { throw LLMProviderError.invalidResponse("undecodable embeddings: no `data` list") }
+        let decoded = try items.map { item -> Response.Item in
+            guard let numbers = item["embedding"]?.listValue else {
+                throw LLMProviderError.invalidResponse("undecodable embeddings: an item without an `embedding` list")
+            }
+            let embedding = try numbers.map { number -> Float in
+                guard let value = number.numberValue else {
+                    throw LLMProviderError.invalidResponse("undecodable embeddings: a value is not a number")
+                }
+                return Float(value)
+            }
+            return Response.Item(embedding: embedding, index: item["index"]?.numberValue.map { Int($0) })
+        }
+        return Response(data: decoded, promptTokens: json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) })
     }
 }
 

@@ -1,6 +1,19 @@
 import Foundation
 
 extension Settings {
+    /// A SQLite file whose folder is missing will not appear by waiting for it: refused at
+    /// once, rather than retried for `DATABASE_CONNECT_TIMEOUT`.
+    public func checkDatabaseFolder() throws(SettingsError) {
+        guard case .sqlite(let path) = database else { return }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SettingsError(
+                variable: "DATABASE_URL",
+                message: "the folder of the SQLite file, '\(folder)', does not exist (sqlite:///relative/path.db, sqlite:////absolute/path.db)")
+        }
+    }
+
     /// Creates `UPLOAD_DIR` when it is missing and proves it writable, so that a bad
     /// directory stops the service at start-up rather than failing the first upload.
     public func prepareUploadDirectory() throws(SettingsError) {
