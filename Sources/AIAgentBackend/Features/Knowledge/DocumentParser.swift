@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ZIPFoundation
 
 /// The formats a document may have; the parsed text of each is what gets chunked.
@@ -83,16 +84,25 @@ enum DocumentParser {
         return lines(value, path: "").joined(separator: "\n")
     }
 
+    /// The most of `word/document.xml` a DOCX may unpack to: a small upload must not inflate
+    /// into gigabytes (a ZIP bomb). The entry's declared size is checked, then the bytes as they come.
+    static let maxDocumentXMLBytes = 128 << 20
+
     /// `word/document.xml` of the package: paragraphs in order, `Heading n` and `Title` styles as headings.
-    private static func docx(_ data: Data) throws -> String {
+    static func docx(_ data: Data, maxXMLBytes: Int = maxDocumentXMLBytes) throws -> String {
+        let tooLarge = APIError.validation(field: "file", "unpacks to more than \(maxXMLBytes) bytes of document XML")
         let xml: Data
         do {
             let archive = try Archive(data: data, accessMode: .read)
             guard let entry = archive["word/document.xml"] else {
                 throw APIError.validation(field: "file", "is not a DOCX document (no word/document.xml)")
             }
+            guard entry.uncompressedSize <= UInt64(maxXMLBytes) else { throw tooLarge }
             var content = Data()
-            _ = try archive.extract(entry, skipCRC32: false) { content.append($0) }
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard content.count + chunk.count <= maxXMLBytes else { throw tooLarge }
+                content.append(chunk)
+            }
             xml = content
         } catch let error as APIError {
             throw error
@@ -147,17 +157,7 @@ enum DocumentParser {
         let input = directory.appendingPathComponent("in.pdf")
         let output = directory.appendingPathComponent("out.txt")
         try data.write(to: input)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-enc", "UTF-8", "-q", input.path, output.path]
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await run(tool, ["-enc", "UTF-8", "-q", input.path, output.path], timeout: pdfTimeout)
         guard status == 0, let text = try? String(contentsOf: output, encoding: .utf8) else {
             throw APIError.validation(field: "file", "is not a readable PDF (pdftotext exited with \(status))")
         }
@@ -165,10 +165,79 @@ enum DocumentParser {
         return text.replacingOccurrences(of: "\u{0C}", with: "\n\n")
     }
 
+    /// How long `pdftotext` may take over one document: a crafted PDF must not hold an ingestion job forever.
+    static let pdfTimeout: Duration = .seconds(120)
+
+    /// Runs `tool` and returns its exit status; past `timeout`, or when the task is cancelled,
+    /// the process is terminated and the call fails.
+    static func run(_ tool: String, _ arguments: [String], timeout: Duration) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let child = RunningChild()
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            child.stop()
+        }
+        defer { watchdog.cancel() }
+        let status: Int32 = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { process in
+                    child.finished()
+                    continuation.resume(returning: process.terminationStatus)
+                }
+                do {
+                    try process.run()
+                    child.started(process.processIdentifier)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            child.stop()
+        }
+        try Task.checkCancellation()
+        guard !child.wasStopped else {
+            throw APIError.validation(field: "file", "could not be read: \((tool as NSString).lastPathComponent) took longer than \(timeout)")
+        }
+        return status
+    }
+
     private static func executablePath(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+}
+
+/// A child process that may be killed from another task, but never after it was reaped.
+private final class RunningChild: Sendable {
+    private struct State {
+        var pid: Int32 = 0
+        var finished = false
+        var stopped = false
+    }
+    private let state = Mutex(State())
+
+    func started(_ pid: Int32) {
+        let stopNow = state.withLock { state in
+            state.pid = pid
+            return state.stopped
+        }
+        if stopNow { kill(pid, SIGKILL) }
+    }
+
+    func finished() { state.withLock { $0.finished = true } }
+
+    func stop() {
+        let pid = state.withLock { state -> Int32 in
+            guard !state.finished, !state.stopped else { return 0 }
+            state.stopped = true
+            return state.pid
+        }
+        if pid > 0 { kill(pid, SIGKILL) }
+    }
+
+    var wasStopped: Bool { state.withLock { $0.stopped } }
 }
 
 /// The text of an HTML page: headings as Markdown headings, block elements as line breaks,

@@ -37,6 +37,20 @@ import ZIPFoundation
         await #expect(throws: APIError.self) { try await DocumentParser.parse(Data("not a zip".utf8), format: .docx) }
     }
 
+    @Test func aDocxUnpackingPastTheLimitIsRefused() throws {
+        let data = try Self.docx(paragraphs: [(nil, [String(repeating: "unpacked ", count: 100)])])
+        #expect(try DocumentParser.docx(data).contains("unpacked"))
+        #expect(throws: APIError.self) { try DocumentParser.docx(data, maxXMLBytes: 200) }
+    }
+
+    @Test func aToolRunningPastItsTimeoutIsStopped() async throws {
+        #expect(try await DocumentParser.run("/bin/true", [], timeout: .seconds(30)) == 0)
+        let start = ContinuousClock.now
+        await #expect(throws: APIError.self) { try await DocumentParser.run("/bin/sleep", ["30"], timeout: .milliseconds(200)) }
+        // Stopped, not waited for: well inside the 30 s the tool would take.
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
     @Test func pdfThroughPdftotext() async throws {
         let data = try Self.pdf(lines: ["Knowledge retrieval from PDF files", "Second line of the page"])
         #expect(DocumentFormat.detect(filename: "x", contentType: nil, bytes: data) == .pdf)
