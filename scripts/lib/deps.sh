@@ -40,6 +40,12 @@ ensure_deps() {
     python3 -m pip install -q aiosmtpd 2>/dev/null ||
       { _deps_apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; } || return 1
   fi
+  # kubernetes-validate: the Kubernetes schemas deploy/kubernetes is checked against, offline
+  # (tests/orchestration/test_kubernetes.py); pinned, so the schemas it ships do not move.
+  if [[ $(python3 -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))' 2>/dev/null) != 1.37.0 ]]; then
+    echo "installing: kubernetes-validate 1.37.0" >&2
+    python3 -m pip install -q "kubernetes-validate==1.37.0" 2>/dev/null || return 1
+  fi
   python3 -c 'import pytest, requests, yaml' 2>/dev/null && return 0
   echo "installing: pytest requests pyyaml" >&2
   # A Debian system Python refuses pip (PEP 668); its packaged modules serve as well.
