@@ -177,6 +177,7 @@ func buildRouter(
     // the contract check and the OpenAPI controller read the document.
     let routeTable = RouteTableBox()
     router.add(middleware: RequestObservationMiddleware(maxBodySize: settings.maxBodySize, metrics: settings.enableMetrics ? HTTPMetrics() : nil))
+    router.add(middleware: CORSMiddleware(allowedOrigins: Set(settings.corsOrigins)))
     if settings.validateResponses { router.add(middleware: ResponseContractMiddleware(contract: contract)) }
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     if let console { router.add(middleware: ConsoleMiddleware(assets: console)) }
@@ -196,7 +197,8 @@ func buildRouter(
     let auditLogs = AuditLogRepository(database: database)
     let agents = AgentRepository(database: database)
     let apiGroup = router.group("api/v1").add(middleware: AuditMiddleware(auditLogs: auditLogs, trustedProxies: access.trustedProxies))
-    let api = SecuredRoutes(group: apiGroup, basePath: "/api/v1", access: access, catalog: catalog)
+    let api = SecuredRoutes(
+        group: apiGroup, basePath: "/api/v1", access: access, catalog: catalog, rateLimiter: RateLimiter(cache: cache, settings: settings))
     AuthController(users: users, menus: menus, profileBodies: ProfileBodies(), access: access, hasher: hasher, cache: cache, settings: settings)
         .register(on: api)
     AccessTokensController(tokens: AccessTokenRepository(database: database), users: users, access: access).register(on: api)

@@ -10,7 +10,7 @@ struct AIAgentBackendCommand: AsyncParsableCommand {
         commandName: "ai-agent-backend",
         abstract: "The AI agent and API-testing platform backend.",
         version: Settings.version,
-        subcommands: [Serve.self, Migrate.self, Test.self],
+        subcommands: [Serve.self, Migrate.self, Test.self, Secrets.self],
         defaultSubcommand: Serve.self
     )
 

@@ -79,17 +79,23 @@ struct Migrate: AsyncParsableCommand {
 
 /// Runs `body` with a migrator on the configured database; failures print one line, exit 1.
 private func withMigrator(_ body: (SchemaMigrator) async throws -> Void) async throws {
+    try await withConfiguredDatabase("migrate") { database, _, logger in try await body(SchemaMigrator(database: database, logger: logger)) }
+}
+
+/// Runs `body` once the configured database answers, and closes it; failures print one line
+/// starting with `command`, and exit 1.
+func withConfiguredDatabase(_ command: String, _ body: (DatabaseService, Settings, Logger) async throws -> Void) async throws {
     let settings = try loadSettings { try $0.checkDatabaseFolder() }
     LogOutput(format: .text, directory: nil, retentionDays: settings.logRetentionDays).bootstrap(level: settings.logLevel)
-    let logger = Logger(label: "migrate")
+    let logger = Logger(label: command)
     let database = try DatabaseService(settings: settings, logger: logger)
     do {
         try await database.waitUntilReachable(timeout: settings.databaseConnectTimeout)
-        try await body(SchemaMigrator(database: database, logger: logger))
+        try await body(database, settings, logger)
         await database.shutdown()
     } catch {
         await database.shutdown()
-        FileHandle.standardError.write(Data("migrate: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("\(command): \(error)\n".utf8))
         throw ExitCode.failure
     }
 }

@@ -141,8 +141,15 @@ def test_tls_server_works_with_certificates(tmp_path, sqlite_app):
     try:
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         response = requests.get(server.https_url + "/health", headers={"X-Request-ID": "tls-1"}, verify=False, timeout=10)
+        plain = requests.get(server.http_url + "/health", timeout=10)
     finally:
         stop(server)
     assert response.status_code == 200
     assert response.headers["X-Request-ID"] == "tls-1"
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert int(response.headers["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 31536000, "a year at least"
+    # HSTS only over TLS (RFC 6797 §7.2); the app's own security headers pass through nginx.
+    assert "Strict-Transport-Security" not in plain.headers
+    for answer in (response, plain):
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"

@@ -51,6 +51,13 @@ public struct Settings: Sendable {
     public var loginMaxAttempts = 5
     /// Proxies whose `X-Forwarded-For` is believed (IPv4/IPv6 addresses or IPv4 CIDR ranges).
     public var trustedProxies: [String] = []
+    /// Origins (`https://app.example.com`) whose browser pages may call the API; empty: same-origin only.
+    public var corsOrigins: [String] = []
+    /// Expensive requests (runs, generations, chat messages, imports, uploads) one user may make
+    /// per minute, counted per kind.
+    public var rateLimitPerUser = 120
+    /// The same, per access token: one personal access token, or one sign-in's access tokens.
+    public var rateLimitPerToken = 60
     /// Password of the `admin` account seeded on first start; generated and logged once when unset.
     public var adminPassword: String?
     /// 32 bytes that encrypt model API keys at rest; derived from `secretKey` when unset.
@@ -155,11 +162,18 @@ public struct Settings: Sendable {
             guard entries.allSatisfy(TrustedProxies.isValidEntry) else { throw SettingsReader.Invalid() }
             return entries
         }
+        corsOrigins = try reader.parsed("CORS_ORIGINS", default: corsOrigins, accepts: "comma-separated origins like https://app.example.com") {
+            let entries = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            guard entries.allSatisfy(Self.isOrigin) else { throw SettingsReader.Invalid() }
+            return entries
+        }
+        rateLimitPerUser = try reader.integer("RATE_LIMIT_USER_PER_MINUTE", default: rateLimitPerUser, in: 1...1_000_000)
+        rateLimitPerToken = try reader.integer("RATE_LIMIT_TOKEN_PER_MINUTE", default: rateLimitPerToken, in: 1...1_000_000)
         adminPassword = reader.optionalString("ADMIN_PASSWORD")
         encryptionKey = try reader.parsed(
             "ENCRYPTION_KEY", default: encryptionKey, accepts: "the base64 encoding of 32 random bytes (openssl rand -base64 32)"
         ) {
-            guard let key = Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)), key.count == 32 else { throw SettingsReader.Invalid() }
+            guard let key = SecretBox.parseKey($0) else { throw SettingsReader.Invalid() }
             return key
         }
         agentHTTPAllowlist = try reader.hostList("AGENT_HTTP_ALLOWLIST", default: agentHTTPAllowlist)
@@ -190,6 +204,12 @@ public struct Settings: Sendable {
         if bcryptCost < 10 {
             throw SettingsError(variable: "BCRYPT_COST", message: "must be at least 10 in production (got \(bcryptCost))")
         }
+    }
+
+    /// `http(s)://host[:port]`, nothing after: what a browser sends as `Origin`.
+    static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme), url.host?.isEmpty == false else { return false }
+        return url.path.isEmpty && url.query == nil && url.fragment == nil && url.user == nil
     }
 
     static func parseLogLevel(_ text: String) throws -> Logger.Level {

@@ -29,7 +29,8 @@ struct AgentsController {
             ":id/run", .permission(.agentRun),
             RouteContract(
                 "Run an agent", description: "As JSON, or with `stream: true` as server-sent events.", body: RunInput.self,
-                success: .jsonOrEventStream(SchemaType(AgentRunResponse.self), events: AgentEvent.streamEvents), errors: [.conflict]), use: run)
+                success: .jsonOrEventStream(SchemaType(AgentRunResponse.self), events: AgentEvent.streamEvents), errors: [.conflict]
+            ).rateLimited(.agentRuns), use: run)
         agents.get(
             ":id/runs", .permission(.agentRead),
             RouteContract(

@@ -41,11 +41,13 @@ struct ChatController {
             ":id/messages", .permission(.chatUse),
             RouteContract(
                 "Send a message and get the answer", description: "As JSON, or with `stream: true` as server-sent events.",
-                body: MessageInput.self, success: answer), use: send)
+                body: MessageInput.self, success: answer
+            ).rateLimited(.chat), use: send)
         sessions.post(
             ":id/regenerate", .permission(.chatUse),
             RouteContract(
-                "Replace the last answer", body: RegenerateInput.self, success: answer, errors: [.conflict]), use: regenerate)
+                "Replace the last answer", body: RegenerateInput.self, success: answer, errors: [.conflict]
+            ).rateLimited(.chat), use: regenerate)
         sessions.get(
             ":id/export", .permission(.chatUse),
             RouteContract(

@@ -67,14 +67,16 @@ struct KnowledgeController {
                     HTML, CSV, JSON, DOCX and PDF (with poppler-utils installed). The same file twice in one base is a 409 naming \
                     the document that has it. Ingestion runs as a job: follow the document's `status` and `progress`.
                     """,
-                returns: KnowledgeDocumentResponse.self, status: .created, errors: [.conflict, .unprocessableContent, .contentTooLarge]),
+                returns: KnowledgeDocumentResponse.self, status: .created, errors: [.conflict, .unprocessableContent, .contentTooLarge]
+            ).rateLimited(.uploads),
             use: upload)
         documents.post(
             "fetch", .permission(.knowledgeCreate),
             RouteContract(
                 "Add a document from a URL", description: "Fetched within the rules of API tests (`TESTING_ALLOWED_HOSTS`).",
                 body: FetchInput.self, as: "KnowledgeDocumentFetch", requiring: ["url"], returns: KnowledgeDocumentResponse.self,
-                status: .created, errors: [.conflict]), use: fetch)
+                status: .created, errors: [.conflict]
+            ).rateLimited(.uploads), use: fetch)
         documents.get(
             ":document_id", .permission(.knowledgeRead), RouteContract("Get a document", returns: KnowledgeDocumentResponse.self),
             use: getDocument)

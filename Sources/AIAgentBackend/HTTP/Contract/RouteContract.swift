@@ -22,6 +22,8 @@ struct RouteContract: Sendable {
     var errors: [HTTPResponse.Status] = []
     /// Other statuses answered with the success body (a failing health report is still a report).
     var alsoFor: [HTTPResponse.Status] = []
+    /// The `RateLimiter` count this route's requests go to, if any.
+    var rateLimit: RateLimiter.Kind?
 
     enum Success: Sendable {
         /// A JSON body of the given type.
@@ -73,6 +75,14 @@ extension RouteContract {
     func bodyMatching(anyOf schemas: [JSONSchema]) -> RouteContract {
         var contract = self
         contract.bodyAnyOf = schemas
+        return contract
+    }
+
+    /// An expensive route: counted per user and per access token, 429 past the limit.
+    func rateLimited(_ kind: RateLimiter.Kind) -> RouteContract {
+        var contract = self
+        contract.rateLimit = kind
+        contract.errors.append(.tooManyRequests)
         return contract
     }
 

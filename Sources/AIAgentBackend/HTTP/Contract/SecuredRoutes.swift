@@ -33,9 +33,12 @@ struct SecuredRoutes {
     let basePath: String
     let access: AccessControl
     let catalog: RouteCatalog
+    /// Counts the routes whose contract names a rate limit; none counted when nil.
+    var rateLimiter: RateLimiter? = nil
 
     func group(_ path: String) -> SecuredRoutes {
-        SecuredRoutes(group: group.group(RouterPath(path)), basePath: Self.join(basePath, path), access: access, catalog: catalog)
+        SecuredRoutes(
+            group: group.group(RouterPath(path)), basePath: Self.join(basePath, path), access: access, catalog: catalog, rateLimiter: rateLimiter)
     }
 
     typealias Handler<Output: ResponseGenerator> = @Sendable (Request, AppRequestContext) async throws -> Output
@@ -77,12 +80,13 @@ struct SecuredRoutes {
         _ handler: @escaping Handler<some ResponseGenerator>
     ) {
         catalog.add(RouteDeclaration(method: method, path: Self.join(basePath, path), access: requirement, contract: contract))
-        let access = self.access
+        let (access, rateLimiter) = (self.access, contract.rateLimit == nil ? nil : self.rateLimiter)
         group.on(RouterPath(path), method: method) { request, context in
             var context = context
             context.principal = try await access.authorize(request, context: context, requirement)
             context.audit?.principal = context.principal
             try contract.checkQuery(of: request)
+            if let rateLimiter, let kind = contract.rateLimit, let principal = context.principal { try await rateLimiter.admit(kind, principal) }
             return try await handler(request, context)
         }
     }

@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 
-/// Encrypts model API keys at rest with AES-GCM. The key is `ENCRYPTION_KEY`, or derived
-/// from `SECRET_KEY` with HKDF, so a deployment without the extra variable still encrypts.
+/// Encrypts secrets at rest (model API keys, secret settings, environment secrets, notification
+/// credentials) with AES-GCM. The key is `ENCRYPTION_KEY`, or derived from `SECRET_KEY` with
+/// HKDF, so a deployment without the extra variable still encrypts. `SecretRotation` re-seals
+/// them all under a new key.
 struct SecretBox: Sendable {
     private let key: SymmetricKey
     /// Marks the format, so a later scheme can be told apart.
@@ -16,6 +18,17 @@ struct SecretBox: Sendable {
                 inputKeyMaterial: SymmetricKey(data: Data(settings.secretKey.utf8)),
                 salt: Data("ai-agent-backend".utf8), info: Data("model-api-keys".utf8), outputByteCount: 32)
         }
+    }
+
+    /// A box of the given 32 bytes, as `ENCRYPTION_KEY` holds them.
+    init(key: Data) {
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// The 32 bytes of an `ENCRYPTION_KEY` value (base64), or nil when it is not one.
+    static func parseKey(_ text: String) -> Data? {
+        guard let key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), key.count == 32 else { return nil }
+        return key
     }
 
     func seal(_ plaintext: String) throws -> String {

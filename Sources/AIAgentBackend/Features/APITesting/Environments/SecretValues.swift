@@ -111,6 +111,15 @@ struct SecretValues: Sendable {
         return masked
     }
 
+    /// `auth` with each stored credential passed through `transform` (key rotation re-seals them).
+    static func mapCredentials(of auth: RequestAuth, _ transform: (String) throws -> String) rethrows -> RequestAuth {
+        var mapped = auth
+        for field in secretFields(of: auth.type) {
+            if let value = auth[keyPath: field] { mapped[keyPath: field] = try transform(value) }
+        }
+        return mapped
+    }
+
     /// The plain preset, and its credentials' plain text.
     func open(_ auth: RequestAuth) throws -> (auth: RequestAuth, secrets: Set<String>) {
         var opened = auth

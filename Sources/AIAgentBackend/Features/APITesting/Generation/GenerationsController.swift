@@ -33,7 +33,8 @@ struct GenerationsController {
                 description:
                     "Analyse → design → review with the given model, from catalogue endpoints, a whole import and/or requirement text (Markdown, Chinese or English), the analysis grounded on `knowledge_base_ids` when given; with `environment_id`, every case is also run and repaired or flagged. Runs in the background: follow `…/events`.",
                 body: GenerationInput.self, as: "GenerationCreate", requiring: ["model_id"], returns: GenerationResponse.self,
-                status: .accepted, errors: [.conflict]), use: create)
+                status: .accepted, errors: [.conflict]
+            ).rateLimited(.generations), use: create)
         generations.get(
             .permission(.testcaseRead),
             RouteContract(

@@ -28,7 +28,8 @@ struct ImportsController {
                     document no longer has and flags their cases. Base URLs and variables go into the environment \
                     `Imported: <title>`, secrets sealed. All or nothing: a failed import writes nothing.
                     """,
-                body: ImportInput.self, as: "ImportCreate", requiring: ["content"], returns: ImportReport.self, status: .created, errors: [.conflict]),
+                body: ImportInput.self, as: "ImportCreate", requiring: ["content"], returns: ImportReport.self, status: .created, errors: [.conflict]
+            ).rateLimited(.imports),
             use: create)
         imports.get(":import_id", .permission(.endpointRead), RouteContract("Get an import's report", returns: ImportReport.self), use: get)
     }

@@ -98,6 +98,15 @@ struct ChannelSecrets: Sendable {
         return masked
     }
 
+    /// `config` with each stored secret passed through `transform` (key rotation re-seals them).
+    static func mapSecrets(of config: ChannelConfig, _ transform: (String) throws -> String) rethrows -> ChannelConfig {
+        var mapped = config
+        for field in secretFields {
+            if let value = config[keyPath: field] { mapped[keyPath: field] = try transform(value) }
+        }
+        return mapped
+    }
+
     /// The plain config, and its secrets' plain text (to keep them out of delivery errors).
     func open(_ config: ChannelConfig) throws -> (config: ChannelConfig, secrets: [String]) {
         var opened = config

@@ -22,7 +22,8 @@ struct RunsController {
             RouteContract(
                 "Start a run", description: "Runs a suite, or the listed cases, against an environment of the project, in the background.",
                 body: RunInput.self, as: "TestRunCreate", requiring: ["project_id", "environment_id"], returns: TestRunResponse.self,
-                status: .accepted),
+                status: .accepted
+            ).rateLimited(.runs),
             use: create)
         runs.get(
             .permission(.testrunRead),
