@@ -17,6 +17,7 @@ final class SystemLogWriter: Service, Sendable {
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
     /// Finished by `startWriting`: records logged before the schema is ready wait in the buffer.
     private let start = AsyncStream.makeStream(of: Void.self)
+    private let writing = Atomic<Bool>(false)
 
     init(buffer: SystemLogBuffer, repository: SystemLogRepository, retentionDays: Int, logger: Logger) {
         self.buffer = buffer
@@ -27,6 +28,7 @@ final class SystemLogWriter: Service, Sendable {
 
     /// Called once the schema is at head (the table exists).
     func startWriting() {
+        writing.store(true, ordering: .releasing)
         start.continuation.finish()
     }
 
@@ -47,8 +49,10 @@ final class SystemLogWriter: Service, Sendable {
                 }
             }
         }
-        // Shutting down: what is still buffered is written before the database closes.
-        await writeBuffered()
+        // Shutting down: what is still buffered is written before the database closes. A
+        // start that never reached the schema (stopped while waiting for the database) has
+        // no table to write to, and its database may already be closed.
+        if writing.load(ordering: .acquiring) { await writeBuffered() }
     }
 
     func writeBuffered() async {
