@@ -101,7 +101,7 @@ export async function runPage(container, { runID, can }) {
   const tag = h("select", { id: "run-tag", "aria-label": t("testing.tags") }, h("option", { value: "" }, t("testing.allTags")), allTags.map((value) => h("option", { value }, value)));
   const detail = h("div", { class: "run-detail", "aria-live": "polite" });
   const cancel = h("button", { type: "button", class: "danger", hidden: true, onclick: cancelRun }, t("testing.cancelRun"));
-  const list = virtualList({ label: t("testing.results"), render: (result) => h("div", { role: "listitem", class: `result-row ${result.status}`, "data-case": result.case_name },
+  const list = virtualList({ label: t("testing.results"), render: (result) => result.pending ? h("div", { role: "listitem", class: "result-row muted" }, t("common.loading")) : h("div", { role: "listitem", class: `result-row ${result.status}`, "data-case": result.case_name },
     h("button", { type: "button", class: "link", disabled: !result.id, onclick: () => openResult(result) },
       h("span", { class: `dot ${result.status}`, "aria-hidden": "true" }), `${result.case_name}${result.iteration && result.iteration !== result.case_name ? ` · ${result.iteration}` : ""}`),
     h("span", { class: `status status-${result.status}` }, t(`testing.status.${result.status}`)),
@@ -139,15 +139,19 @@ export async function runPage(container, { runID, can }) {
   async function cancelRun() {
     try { await api.post(`/runs/${runID}/cancel`); } catch (failure) { toast(failure.message, "error"); }
   }
+  // The first page shows at once with the list at its full length (rows not loaded yet say
+  // so); the other pages arrive in parallel.
   async function loadResults() {
     const first = await api.get(`/runs/${runID}/results?page=1&page_size=100`);
     first.items.forEach(record);
-    list.set(visible());
+    const pending = Array.from({ length: Math.max(0, first.total - state.results.length) }, () => ({ pending: true }));
+    list.set(failedOnly.checked || tag.value ? visible() : [...visible(), ...pending]);
     const pages = Math.ceil(first.total / 100);
     const rest = await Promise.all(Array.from({ length: Math.max(0, pages - 1) }, (_, index) => api.get(`/runs/${runID}/results?page=${index + 2}&page_size=100`)));
     for (const page of rest) page.items.forEach(record);
     state.results.sort((a, b) => a.seq - b.seq);
     list.set(visible());
+    list.element.dataset.loaded = String(state.results.length);
     drawProgress();
   }
   // Live: each finished case iteration joins the list as its event arrives.
