@@ -6,7 +6,7 @@
 import * as api from "./api.js";
 import { h, mount, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { allItems, copyText, jsonView, parseJSON, pretty, projectFrame, projectPath, sendText, valueAt } from "./testing-common.js";
+import { allItems, copyText, jsonView, parseJSON, pretty, projectFrame, sendText, valueAt } from "./testing-common.js";
 import { authEditor, pairRows } from "./testing-environment.js";
 import { fieldMessage } from "./ui.js";
 
@@ -397,5 +397,7 @@ export async function caseEditor(container, { project, item, can }) {
   drawData();
   dirty = false;
   status.textContent = "";
-  if (!editable) for (const control of container.querySelectorAll(".case-steps input, .case-steps select, .case-steps textarea, .grid-form input, .grid-form select, .data-rows input")) control.disabled = true;
+  if (!editable) {
+    for (const control of container.querySelectorAll(".case-steps input, .case-steps select, .case-steps textarea, .case-steps button, .grid-form input, .grid-form select, .data-rows input, .data-rows button")) control.disabled = true;
+  }
 }
