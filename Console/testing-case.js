@@ -196,7 +196,7 @@ export async function caseEditor(container, { project, item, can }) {
   const execute = can("testrun:execute");
   let dirty = false;
   const markDirty = () => { dirty = true; status.textContent = t("testing.unsaved"); };
-  const status = h("span", { class: "muted", "aria-live": "polite" });
+  const status = h("span", { class: "muted", id: "case-status", "aria-live": "polite" });
   const environmentVariables = () => {
     const environment = environments.find((item) => item.id === environmentChoice.value);
     return [...Object.keys(testCase.variables || {}), ...(environment ? environment.variables.map((variable) => variable.name) : []),

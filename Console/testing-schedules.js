@@ -22,7 +22,7 @@ export function describeCron(expression) {
   const [minute, hour, day, month, weekday] = parts;
   const time = /^\d+$/.test(minute) && /^\d+$/.test(hour) ? t("testing.cron.at", { time: `${hour.padStart(2, "0")}:${minute.padStart(2, "0")}` })
     : `${t("testing.cron.minute")} ${describeField(minute, "minute")}, ${t("testing.cron.hour")} ${describeField(hour, "hour")}`;
-  const dayName = (item) => t(`testing.cron.day.${DAYS[Number(item) % 7] || item}`);
+  const dayName = (item) => /^\d+$/.test(item) ? t(`testing.cron.day.${DAYS[Number(item) % 7]}`) : item;
   const pieces = [time];
   if (day !== "*") pieces.push(`${t("testing.cron.dayOfMonth")} ${describeField(day, "day")}`);
   if (month !== "*") pieces.push(`${t("testing.cron.month")} ${describeField(month, "month")}`);

@@ -117,7 +117,8 @@ def seeded(users, target):
     slow = [client.call("POST", f"/api/v1/projects/{pid}/cases", {"name": f"slow {n}", "tags": ["slow"], "steps": [
         {"name": "wait", "request": {"method": "GET", "url": "{{base_url}}/slow?ms=400"}, "assert": [{"type": "status", "equals": 200}]}]})["id"] for n in range(6)]
     failing = client.call("POST", f"/api/v1/projects/{pid}/cases", {"name": "pets are created", "tags": ["pets"], "steps": [
-        {"name": "list pets", "request": {"method": "GET", "url": "{{base_url}}/pets"}, "assert": [{"type": "status", "equals": 201}]}]})["id"]
+        {"name": "list pets", "request": {"method": "GET", "url": "{{base_url}}/pets"}, "extract": [{"var": "first", "from": "json", "path": "$[0].name"}],
+         "assert": [{"type": "status", "equals": 201}]}]})["id"]
     suite = client.call("POST", f"/api/v1/projects/{pid}/suites", {"name": "Nightly", "mode": "sequential", "case_ids": [*slow, failing]})
     return {"project": project, "environment": environment, "suite": suite, "failing": failing}
 
@@ -206,12 +207,12 @@ def test_a_tester_creates_a_project_with_a_secret_environment_imports_and_edits_
     step.get_by_role("button", name="Extract to a variable").click()
     step.get_by_role("button", name="Assert this value").click()
     expect(step.locator("tr.extraction .extract-path")).to_have_value("$[0].name")
-    expect(page.get_by_text("Unsaved changes")).to_be_visible()
+    expect(page.locator("#case-status")).to_have_text("Unsaved changes")
     step.get_by_role("button", name="Send this step").click()
     expect(step.locator(".assertion-results li.ok")).to_have_count(2)
     expect(step.get_by_text('Extracted: {"name":"Rex"}')).to_be_visible()
     page.locator("#case-save").click()
-    expect(page.locator(".page-head .muted", has_text="Saved")).to_be_visible()
+    expect(page.locator("#case-status")).to_have_text("Saved")
     saved = client.call("GET", f"/api/v1/projects/{pid}/cases/{starter['id']}")["steps"][0]
     assert saved["extract"] == [{"var": "name", "from": "json", "path": "$[0].name"}]
     assert any(a["type"] == "json" and a["path"] == "$[0].name" and a["op"] == "eq" and a["value"] == "Rex" for a in saved["assert"])
