@@ -9,6 +9,7 @@ import { departments, menus, settings } from "./page-system.js";
 import { chat } from "./page-chat.js";
 import { audit, systemLogs } from "./page-logs.js";
 import { profile } from "./page-profile.js";
+import { casesMenu, endpointsMenu, projects, reportsMenu, runs, tokens } from "./page-testing.js";
 
 function placeholder(container, { path }) {
   mount(container, h("h1", {}, t(`menu.${path}`)), h("p", { class: "muted" }, t("common.notYet")), h("p", {}, h("a", { href: "/docs", target: "_blank", rel: "noopener" }, t("nav.apiReference"))));
@@ -27,5 +28,19 @@ export const pages = {
   "/system/departments": departments,
   "/system/settings": settings,
   "/profile": profile,
+  "/testing/projects": projects,
+  "/testing/endpoints": endpointsMenu,
+  "/testing/cases": casesMenu,
+  "/testing/runs": runs,
+  "/testing/reports": reportsMenu,
+  "/testing/tokens": tokens,
   placeholder,
 };
+
+// A path below a page (a project's tab, a run) belongs to the page of its longest known prefix.
+export function pageFor(path) {
+  for (let prefix = path; prefix; prefix = prefix.slice(0, prefix.lastIndexOf("/"))) {
+    if (pages[prefix]) return { page: pages[prefix], menu: prefix };
+  }
+  return { page: placeholder, menu: path };
+}

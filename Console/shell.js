@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { h, mount, toast } from "./dom.js";
 import { language, languages, setLanguage, t } from "./i18n.js";
 import { linkHandler, navigate, onRoute } from "./router.js";
-import { pages } from "./pages.js";
+import { pageFor } from "./pages.js";
 import { applyTheme, theme } from "./theme.js";
 import { fieldMessage } from "./ui.js";
 
@@ -122,9 +122,9 @@ async function route(path) {
     h("button", { type: "button", "aria-label": t("nav.theme"), onclick: () => applyTheme(theme() === "dark" ? "light" : "dark") }, t("nav.theme")),
     h("a", { href: "/profile", onclick: linkHandler }, session.profile.user.nickname || session.profile.user.username),
     h("button", { type: "button", onclick: signOut }, t("nav.signOut")));
-  mount(app, h("div", { class: "layout" }, navigation(path), h("div", { class: "main" }, header, content)));
-  const page = pages[path] || pages.placeholder;
-  document.title = `${t(`menu.${path}`)} · ${t("app.title")}`;
+  const { page, menu } = pageFor(path);
+  mount(app, h("div", { class: "layout" }, navigation(menu), h("div", { class: "main" }, header, content)));
+  document.title = `${t(`menu.${menu}`)} · ${t("app.title")}`;
   try {
     await page(content, {
       can, path, profile: session.profile, navigate,

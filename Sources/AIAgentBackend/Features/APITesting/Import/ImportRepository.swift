@@ -14,6 +14,13 @@ struct ImportRepository: Sendable {
         var createCases: Bool
         var sourceFilename: String?
         var createdBy: UUID
+        /// Works out the report, then rolls everything back.
+        var dryRun = false
+    }
+
+    /// Ends a dry run's transaction (rolling it back) with the report it worked out.
+    private struct DryRunFinished: Error {
+        let report: ImportReport
     }
 
     /// Newest first.
@@ -33,8 +40,12 @@ struct ImportRepository: Sendable {
     func run(_ request: Request, into project: Project) async throws -> ImportReport {
         do {
             return try await database.database.transaction { database in
-                try await Transaction(database: database, secrets: secrets, request: request, projectID: project.requireID()).run()
+                let report = try await Transaction(database: database, secrets: secrets, request: request, projectID: project.requireID()).run()
+                if request.dryRun { throw DryRunFinished(report: report) }
+                return report
             }
+        } catch let finished as DryRunFinished {
+            return finished.report
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw APIError.conflict("the project's catalogue changed while importing (an operation key is taken); nothing was imported")
         }

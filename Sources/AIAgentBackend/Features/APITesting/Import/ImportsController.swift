@@ -23,12 +23,14 @@ struct ImportsController {
                 "Import an API description into the catalogue",
                 description: """
                     OpenAPI 3.x, Swagger 2.0, Postman v2.1, HAR 1.2 or cURL commands, as JSON (`content`) or as \
-                    `multipart/form-data` (a `file` part, optional `format`, `postman_environment` and `create_cases` parts). \
+                    `multipart/form-data` (a `file` part, optional `format`, `postman_environment`, `create_cases` and `dry_run` parts). \
                     Operations are matched by operation key; an OpenAPI or Swagger import also removes the operations its \
                     document no longer has and flags their cases. Base URLs and variables go into the environment \
-                    `Imported: <title>`, secrets sealed. All or nothing: a failed import writes nothing.
+                    `Imported: <title>`, secrets sealed. All or nothing: a failed import writes nothing. With `dry_run` true \
+                    the report says what the import would do (200) and nothing is written.
                     """,
-                body: ImportInput.self, as: "ImportCreate", requiring: ["content"], returns: ImportReport.self, status: .created, errors: [.conflict]
+                body: ImportInput.self, as: "ImportCreate", requiring: ["content"], returns: ImportReport.self, status: .created, alsoFor: [.ok],
+                errors: [.conflict]
             ).rateLimited(.imports),
             use: create)
         imports.get(":import_id", .permission(.endpointRead), RouteContract("Get an import's report", returns: ImportReport.self), use: get)
@@ -40,11 +42,13 @@ struct ImportsController {
         var postmanEnvironment: String?
         var createCases: Bool?
         var filename: String?
+        var dryRun: Bool?
 
         enum CodingKeys: String, CodingKey {
             case format, content, filename
             case postmanEnvironment = "postman_environment"
             case createCases = "create_cases"
+            case dryRun = "dry_run"
         }
     }
 
@@ -68,8 +72,9 @@ struct ImportsController {
         let report = try await imports.run(
             .init(
                 catalog: catalog, createCases: input.createCases ?? false, sourceFilename: input.filename,
-                createdBy: context.requirePrincipal().userID),
+                createdBy: context.requirePrincipal().userID, dryRun: input.dryRun ?? false),
             into: project)
+        if input.dryRun == true { return EditedResponse(status: .ok, response: report) }
         context.audit?.resourceID = report.id.uuidString
         return EditedResponse(status: .created, response: report)
     }
@@ -96,10 +101,13 @@ struct ImportsController {
             }
             input.format = known
         }
-        if let createCases = try text("create_cases")?.trimmingCharacters(in: .whitespacesAndNewlines) {
-            guard createCases == "true" || createCases == "false" else { throw APIError.validation(field: "create_cases", "must be true or false") }
-            input.createCases = createCases == "true"
+        func flag(_ name: String) throws(APIError) -> Bool? {
+            guard let value = try text(name)?.trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+            guard value == "true" || value == "false" else { throw APIError.validation(field: name, "must be true or false") }
+            return value == "true"
         }
+        input.createCases = try flag("create_cases")
+        input.dryRun = try flag("dry_run")
         guard input.content != nil else { throw APIError.validation(field: "file", "the form needs a 'file' part") }
         return input
     }

@@ -34,6 +34,10 @@ enum APITestingRoutes {
             runs: runRepository, environments: environments, suites: suites, cases: cases, endpoints: endpoints, jobs: runs.jobs,
             events: events, egress: runs.egress, tokens: oauthTokens, maxBodyBytes: runs.maxBodyBytes, notifier: notifier)
         runs.handlers.register(RunJob.kind, executor.handle)
+        StepTryController(
+            projects: projects, environments: environments, endpoints: endpoints,
+            runner: CaseRunner(egress: runs.egress, tokens: oauthTokens, maxBodyBytes: runs.maxBodyBytes)
+        ).register(on: api)
         let generations = GenerationRepository(database: database)
         let generationEvents = RunEvents()
         GenerationsController(

@@ -100,8 +100,29 @@ import Testing
             let deleteCase = try #require(
                 first["created"]?.array?.first { $0["operation_key"]?.string == "DELETE /pets/{petId}" }?["case_id"]?.string)
 
+            // A dry run reports the same difference and writes nothing.
+            let preview = try await client.call(
+                .post, "/api/v1/projects/\(projectID)/imports", token: fixture.tester,
+                json: jsonText(["content": Self.petsDocument(version: 2), "dry_run": true])
+            ) { response in
+                #expect(response.status == .ok, "dry run: \(String(buffer: response.body).prefix(500))")
+                return try response.json()
+            }
+            #expect(try await client.total("/api/v1/projects/\(projectID)/endpoints", token: fixture.tester) == 4)
+            #expect(try await client.total("/api/v1/projects/\(projectID)/imports", token: fixture.tester) == 1)
+            let stillLinked = try await client.call(.get, "/api/v1/projects/\(projectID)/cases/\(deleteCase)", token: fixture.tester) {
+                try $0.json()
+            }
+            #expect(stillLinked["flagged"] == .bool(false))
+
             let second = try await client.importing(into: projectID, ["content": Self.petsDocument(version: 2)], token: fixture.tester)
             let secondID = try #require(second["id"]?.string)
+            for key in ["created", "removed", "flagged_cases"] {
+                #expect(
+                    preview[key]?.array?.compactMap { $0["operation_key"]?.string } == second[key]?.array?.compactMap { $0["operation_key"]?.string },
+                    "\(key)")
+            }
+            #expect(preview["updated"]?.array?.first?["changed"] == second["updated"]?.array?.first?["changed"])
             #expect(second["created"]?.array?.compactMap { $0["operation_key"]?.string } == ["GET /owners"])
             let updated = second["updated"]?.array ?? []
             #expect(updated.compactMap { $0["operation_key"]?.string } == ["GET /pets"])
