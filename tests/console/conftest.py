@@ -53,6 +53,8 @@ def app(app_bin, tmp_path_factory):
         "LOG_LEVEL": "INFO",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "BCRYPT_COST": "4",
+        # Heartbeats every second: a cancelled generation stops within about one.
+        "JOB_LEASE_SECONDS": "3",
         "CONSOLE_DIR": str(orchestration.REPO / "Console"),
     })
     try:

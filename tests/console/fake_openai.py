@@ -14,6 +14,7 @@ A request with a JSON-schema `response_format` gets the structured answer of tha
 generation stage (`test_points`, `test_cases`, `review`) for the Pets target of
 test_generation_knowledge.py: one test point on `POST /pets`, then three cases (a pet created,
 one without a name refused with 422, one aged 0), then a review keeping every case designed.
+While `stage_gate` is cleared, those answers wait for it (a generation held in a stage).
 `POST /v1/embeddings` answers vectors of hashed character bigrams, so that texts sharing
 words (or Chinese characters) are near each other.
 
@@ -43,6 +44,8 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         self.release = threading.Event()
+        self.stage_gate = threading.Event()
+        self.stage_gate.set()
         self.fail_next = threading.Event()
         self.answers = 0
         self.lock = threading.Lock()
@@ -64,6 +67,7 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
                 prompt = next((m.get("content") or "" for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
                 schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
                 if schema:
+                    server.stage_gate.wait(30)
                     return self.send_json(200, {
                         "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": body.get("model", "gpt-fake"),
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(structured(schema, prompt))}, "finish_reason": "stop"}],
@@ -107,7 +111,10 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
                 self.wfile.flush()
 
             def send_json(self, status, payload, headers=None):
-                send_json(self, status, payload, headers)
+                try:
+                    send_json(self, status, payload, headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the backend dropped the call (a cancelled generation)
 
             def log_message(self, *_):
                 pass

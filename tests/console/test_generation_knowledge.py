@@ -91,7 +91,8 @@ def world(app, api, fake):
     tester.call("POST", f"/api/v1/projects/{project['id']}/imports", {"content": json.dumps(PETS_OPENAPI)})
     environment = tester.call("POST", f"/api/v1/projects/{project['id']}/environments", {
         "name": "local", "base_urls": {"default": target.base_url}, "variables": [{"name": "api_key", "value": "pets-secret-1", "secret": True}]})
-    yield {"tester": tester, "project": project, "environment": environment, "model": model}
+    endpoint = tester.call("GET", f"/api/v1/projects/{project['id']}/endpoints")["items"][0]
+    yield {"tester": tester, "project": project, "environment": environment, "model": model, "endpoint": endpoint}
     target.shutdown()
     target.server_close()
 
@@ -113,7 +114,7 @@ def sign_in_as(console, username, password):
     expect(console.page.locator("nav.sidebar")).to_be_visible()
 
 
-def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suite_and_runs_them(console, world):
+def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suite_and_runs_them(console, world, fake):
     page = console.page
     project = world["project"]
     sign_in_as(console, TESTER, TESTER_PASSWORD)
@@ -133,9 +134,15 @@ def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suit
     values = [int(page.locator(f'output[for="priority-{name}"]').inner_text().rstrip("%")) for name in ("high", "medium", "low")]
     assert values[0] == 60 and sum(values) == 100, values
     page.select_option("#generation-environment", label="local")
-    page.get_by_role("button", name="Generate").click()
-
-    expect(page).to_have_url(re.compile(r"/generations/[0-9a-fA-F-]{36}$"))
+    # The model holds its first answer: the page shows the analysis running, live.
+    fake.stage_gate.clear()
+    try:
+        page.get_by_role("button", name="Generate").click()
+        expect(page).to_have_url(re.compile(r"/generations/[0-9a-fA-F-]{36}$"))
+        expect(page.locator('[data-stage="analyse"]')).to_have_attribute("data-stage-status", "running")
+        expect(page.locator('[data-stage="design"]')).to_have_attribute("data-stage-status", "pending")
+    finally:
+        fake.stage_gate.set()
     generation_id = page.url.rsplit("/", 1)[1]
     # Each stage ends up done, as the events report it.
     for stage in ("analyse", "design", "review", "verify"):
@@ -258,6 +265,25 @@ def test_a_grounded_chat_answer_cites_a_passage_that_opens(console, world, index
     page.reload()
     page.locator(".session-list button").first.click()
     expect(page.locator(".message.assistant").get_by_role("button", name="Citation [1]")).to_be_visible()
+
+
+def test_a_running_generation_is_cancelled_from_its_page(console, world, fake):
+    page = console.page
+    project = world["project"]
+    fake.stage_gate.clear()
+    try:
+        generation = world["tester"].call("POST", f"/api/v1/projects/{project['id']}/generations", {
+            "model_id": world["model"]["id"], "endpoint_ids": [world["endpoint"]["id"]], "count": 1}, expect=(202,))
+        sign_in_as(console, TESTER, TESTER_PASSWORD)
+        page.goto(f"{console.base_url}/testing/projects/{project['id']}/generations/{generation['id']}")
+        expect(page.locator('[data-stage="analyse"]')).to_have_attribute("data-stage-status", "running")
+        page.get_by_role("button", name="Cancel generation").click()
+        expect(page.locator(".page-head .status")).to_have_text("Cancelled")
+        expect(page.locator("#generation-cancel")).to_be_hidden()
+        wait_for("the generation cancelled", lambda: world["tester"].call(
+            "GET", f"/api/v1/projects/{project['id']}/generations/{generation['id']}")["status"] == "cancelled")
+    finally:
+        fake.stage_gate.set()
 
 
 def test_a_viewer_sees_the_pages_but_cannot_edit(console, world, indexed_base):
