@@ -112,6 +112,13 @@ def indexed_base(world):
 def sign_in_as(console, username, password):
     console.sign_in(username, password)
     expect(console.page.locator("nav.sidebar")).to_be_visible()
+    # The dashboard's requests end before the test moves on (leaving would abort them).
+    console.page.wait_for_load_state("networkidle")
+
+
+def visit(page, path):
+    """Routes inside the console, as its links do."""
+    page.evaluate("(path) => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); }", path)
 
 
 def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suite_and_runs_them(console, world, fake):
@@ -275,7 +282,7 @@ def test_a_running_generation_is_cancelled_from_its_page(console, world, fake):
         generation = world["tester"].call("POST", f"/api/v1/projects/{project['id']}/generations", {
             "model_id": world["model"]["id"], "endpoint_ids": [world["endpoint"]["id"]], "count": 1}, expect=(202,))
         sign_in_as(console, TESTER, TESTER_PASSWORD)
-        page.goto(f"{console.base_url}/testing/projects/{project['id']}/generations/{generation['id']}")
+        visit(page, f"/testing/projects/{project['id']}/generations/{generation['id']}")
         expect(page.locator('[data-stage="analyse"]')).to_have_attribute("data-stage-status", "running")
         page.get_by_role("button", name="Cancel generation").click()
         expect(page.locator(".page-head .status")).to_have_text("Cancelled")
@@ -300,10 +307,10 @@ def test_a_viewer_sees_the_pages_but_cannot_edit(console, world, indexed_base):
     expect(page.locator('tr[data-document="guide.md"]')).to_be_visible()
     expect(page.locator("#knowledge-dropzone")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
-    page.goto(f"{console.base_url}/testing/projects/{project['id']}/generations")
+    visit(page, f"/testing/projects/{project['id']}/generations")
     expect(page.get_by_role("heading", name="AI test generation · Pets shop")).to_be_visible()
     expect(page.get_by_role("button", name="New generation")).to_have_count(0)
-    page.goto(f"{console.base_url}/testing/projects/{project['id']}/generations/{generation['id']}")
+    visit(page, f"/testing/projects/{project['id']}/generations/{generation['id']}")
     expect(page.locator('[data-stage="analyse"]')).to_be_visible()
     expect(page.locator("#generation-cancel")).to_be_hidden()
     expect(page.locator("#accept-selected")).to_have_count(0)
@@ -329,7 +336,7 @@ def test_every_new_page_opens_without_errors_or_serious_violations_in_both_langu
     for language in ("en", "zh-CN"):
         page.locator("header select.language").select_option(language)
         for path in paths:
-            page.evaluate("(path) => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); }", path)
+            visit(page, path)
             expect(page.locator("#content h1")).to_be_visible()
             page.wait_for_load_state("networkidle")
             # No message key shows raw: both catalogues are complete for these pages.
