@@ -22,13 +22,21 @@ const link = (href, text) => h("a", { href, onclick: linkHandler }, text);
 const badge = (status, prefix = "generation.status") => h("span", { class: `status status-${status}`, "data-status": status }, t(`${prefix}.${status}`));
 const listOf = (path) => api.get(path).then((page) => page.items).catch(() => []);
 
+// `/testing/generations`, then `/…/{project}` and `/…/{project}/{generation}`.
+export function generations(container, context) {
+  const [projectID, generationID] = context.path.split("/").slice(3);
+  if (generationID) return generationPage(container, context, projectID, generationID);
+  if (projectID) return projectGenerations(container, context, projectID);
+  return projectPicker(container);
+}
+
 // The projects to pick from (their own pages belong to the API testing pages).
-export async function generationProjects(container) {
+async function projectPicker(container) {
   const table = dataTable({
     label: t("generation.projects"),
     load: (page, size) => api.get(`/projects${api.query({ page, page_size: size })}`),
     columns: [
-      { key: "name", title: t("models.name"), render: (project) => link(`/testing/projects/${project.id}/generations`, project.name) },
+      { key: "name", title: t("models.name"), render: (project) => link(`/testing/generations/${project.id}`, project.name) },
       { key: "description", title: t("knowledge.description") },
     ],
   });
@@ -93,7 +101,7 @@ async function generationForm(projectID, navigate) {
     };
     try {
       const created = await api.post(`/projects/${projectID}/generations`, body);
-      navigate(`/testing/projects/${projectID}/generations/${created.id}`);
+      navigate(`/testing/generations/${projectID}/${created.id}`);
     } catch (failure) { error.textContent = fieldMessage(failure) || failure.message; }
   }
 
@@ -115,14 +123,14 @@ async function generationForm(projectID, navigate) {
     error, h("div", { class: "dialog-buttons" }, h("button", { type: "submit", class: "primary", id: "generation-start" }, t("generation.start"))));
 }
 
-export async function generations(container, { can, navigate, params: [projectID] }) {
+async function projectGenerations(container, { can, navigate }, projectID) {
   const project = await api.get(`/projects/${projectID}`);
   const formSlot = h("div", {});
   const table = dataTable({
     label: t("generation.title"),
     load: (page, size) => api.get(`/projects/${projectID}/generations${api.query({ page, page_size: size })}`),
     columns: [
-      { key: "created_at", title: t("audit.time"), render: (item) => link(`/testing/projects/${projectID}/generations/${item.id}`, formatDate(item.created_at)) },
+      { key: "created_at", title: t("audit.time"), render: (item) => link(`/testing/generations/${projectID}/${item.id}`, formatDate(item.created_at)) },
       { key: "status", title: t("audit.status"), render: (item) => badge(item.status) },
       { key: "stage", title: t("generation.stage"), render: (item) => (item.stage ? t(`generation.stage.${item.stage}`) : "") },
       { key: "count", title: t("generation.count"), sortKey: (item) => item.request.count, render: (item) => item.request.count },
@@ -168,7 +176,7 @@ function caseView(draft) {
   [{ label: t("common.close"), value: true, class: "primary" }]);
 }
 
-export async function generation(container, { can, params: [projectID, generationID] }) {
+async function generationPage(container, { can }, projectID, generationID) {
   const base = `/projects/${projectID}/generations/${generationID}`;
   const state = { generation: await api.get(base), stages: {}, log: [] };
   const statusSlot = h("span", {});
@@ -311,7 +319,7 @@ export async function generation(container, { can, params: [projectID, generatio
 
   const request = state.generation.request;
   mount(container,
-    h("p", {}, link(`/testing/projects/${projectID}/generations`, `← ${t("generation.title")}`)),
+    h("p", {}, link(`/testing/generations/${projectID}`, `← ${t("generation.title")}`)),
     h("div", { class: "page-head" }, h("h1", {}, t("generation.detail", { date: formatDate(state.generation.created_at) })), statusSlot, cancel),
     h("p", { class: "muted" }, t("generation.summary", { count: request.count, kinds: request.kinds.map((kind) => t(`generation.kind.${kind}`)).join(", "),
       high: request.priority_split.high, medium: request.priority_split.medium, low: request.priority_split.low })),

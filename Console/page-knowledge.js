@@ -18,7 +18,13 @@ async function embeddingModels() {
   return models.filter((model) => model.provider === "openai" || model.provider === "openai_compatible");
 }
 
-export async function knowledge(container, { can }) {
+// `/ai/knowledge`, and a base's page at `/ai/knowledge/{id}`.
+export function knowledge(container, context) {
+  const baseID = context.path.split("/")[3];
+  return baseID ? knowledgeBase(container, context, baseID) : knowledgeBases(container, context);
+}
+
+async function knowledgeBases(container, { can }) {
   const models = await embeddingModels();
   const modelName = (id) => (models.find((model) => model.id === id) || {}).name || (id ? id.slice(0, 8) : t("knowledge.keywordOnly"));
   const table = dataTable({
@@ -106,7 +112,7 @@ function highlighted(text, highlights) {
 
 const headingPath = (path) => path.join(" › ");
 
-export async function knowledgeBase(container, { can, params: [baseID] }) {
+async function knowledgeBase(container, { can }, baseID) {
   const base = await api.get(`/knowledge-bases/${baseID}`);
   // Files uploaded from this page, by document id, so a failed one can be sent again.
   const sent = new Map();

@@ -9,8 +9,8 @@ import { departments, menus, settings } from "./page-system.js";
 import { chat } from "./page-chat.js";
 import { audit, systemLogs } from "./page-logs.js";
 import { profile } from "./page-profile.js";
-import { generation, generations, generationProjects } from "./page-generation.js";
-import { knowledge, knowledgeBase } from "./page-knowledge.js";
+import { generations } from "./page-generation.js";
+import { knowledge } from "./page-knowledge.js";
 
 function placeholder(container, { path }) {
   mount(container, h("h1", {}, t(`menu.${path}`)), h("p", { class: "muted" }, t("common.notYet")), h("p", {}, h("a", { href: "/docs", target: "_blank", rel: "noopener" }, t("nav.apiReference"))));
@@ -30,13 +30,14 @@ export const pages = {
   "/system/settings": settings,
   "/profile": profile,
   "/ai/knowledge": knowledge,
-  "/testing/generations": generationProjects,
+  "/testing/generations": generations,
   placeholder,
 };
 
-// Pages whose path carries ids: each pattern's groups are handed to the page as `params`.
-export const patterns = [
-  [/^\/ai\/knowledge\/([\w-]+)$/, knowledgeBase],
-  [/^\/testing\/projects\/([\w-]+)\/generations$/, generations],
-  [/^\/testing\/projects\/([\w-]+)\/generations\/([\w-]+)$/, generation],
-];
+// A path below a page (a project's tab, a run) belongs to the page of its longest known prefix.
+export function pageFor(path) {
+  for (let prefix = path; prefix; prefix = prefix.slice(0, prefix.lastIndexOf("/"))) {
+    if (pages[prefix]) return { page: pages[prefix], menu: prefix };
+  }
+  return { page: placeholder, menu: path };
+}

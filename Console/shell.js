@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { h, mount, toast } from "./dom.js";
 import { language, languages, setLanguage, t } from "./i18n.js";
 import { linkHandler, navigate, onRoute } from "./router.js";
-import { pages, patterns } from "./pages.js";
+import { pageFor } from "./pages.js";
 import { applyTheme, theme } from "./theme.js";
 import { fieldMessage } from "./ui.js";
 
@@ -109,7 +109,7 @@ function navigation(current) {
   return h("nav", { class: "sidebar", "aria-label": t("nav.main") },
     h("div", { class: "brand" }, t("app.title")),
     h("ul", {}, session.menus.map(entry),
-      can("testcase:read") ? h("li", {}, h("a", { href: "/testing/generations", onclick: linkHandler, "aria-current": current.includes("/generations") ? "page" : null }, t("generation.nav"))) : null,
+      can("testcase:read") ? h("li", {}, h("a", { href: "/testing/generations", onclick: linkHandler, "aria-current": current === "/testing/generations" ? "page" : null }, t("generation.nav"))) : null,
       h("li", {}, h("a", { href: "/docs", target: "_blank", rel: "noopener" }, t("nav.apiReference")))));
 }
 
@@ -123,14 +123,12 @@ async function route(path) {
     h("button", { type: "button", "aria-label": t("nav.theme"), onclick: () => applyTheme(theme() === "dark" ? "light" : "dark") }, t("nav.theme")),
     h("a", { href: "/profile", onclick: linkHandler }, session.profile.user.nickname || session.profile.user.username),
     h("button", { type: "button", onclick: signOut }, t("nav.signOut")));
-  mount(app, h("div", { class: "layout" }, navigation(path), h("div", { class: "main" }, header, content)));
-  const pattern = patterns.find(([expression]) => expression.test(path));
-  const page = pages[path] || (pattern && pattern[1]) || pages.placeholder;
-  const params = pattern ? path.match(pattern[0]).slice(1) : [];
-  document.title = pattern ? t("app.title") : `${t(`menu.${path}`)} · ${t("app.title")}`;
+  const { page, menu } = pageFor(path);
+  mount(app, h("div", { class: "layout" }, navigation(menu), h("div", { class: "main" }, header, content)));
+  document.title = `${t(`menu.${menu}`)} · ${t("app.title")}`;
   try {
     await page(content, {
-      can, path, params, profile: session.profile, navigate,
+      can, path, profile: session.profile, navigate,
       refreshProfile: async () => { session.profile = await api.get("/auth/me"); },
       // After a language change the whole frame is drawn again.
       redraw: () => route(location.pathname),

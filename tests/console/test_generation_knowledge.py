@@ -145,7 +145,7 @@ def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suit
     fake.stage_gate.clear()
     try:
         page.get_by_role("button", name="Generate").click()
-        expect(page).to_have_url(re.compile(r"/generations/[0-9a-fA-F-]{36}$"))
+        expect(page).to_have_url(re.compile(r"/generations/[0-9a-fA-F-]{36}/[0-9a-fA-F-]{36}$"))
         expect(page.locator('[data-stage="analyse"]')).to_have_attribute("data-stage-status", "running")
         expect(page.locator('[data-stage="design"]')).to_have_attribute("data-stage-status", "pending")
     finally:
@@ -282,7 +282,7 @@ def test_a_running_generation_is_cancelled_from_its_page(console, world, fake):
         generation = world["tester"].call("POST", f"/api/v1/projects/{project['id']}/generations", {
             "model_id": world["model"]["id"], "endpoint_ids": [world["endpoint"]["id"]], "count": 1}, expect=(202,))
         sign_in_as(console, TESTER, TESTER_PASSWORD)
-        visit(page, f"/testing/projects/{project['id']}/generations/{generation['id']}")
+        visit(page, f"/testing/generations/{project['id']}/{generation['id']}")
         expect(page.locator('[data-stage="analyse"]')).to_have_attribute("data-stage-status", "running")
         page.get_by_role("button", name="Cancel generation").click()
         expect(page.locator(".page-head .status")).to_have_text("Cancelled")
@@ -307,10 +307,10 @@ def test_a_viewer_sees_the_pages_but_cannot_edit(console, world, indexed_base):
     expect(page.locator('tr[data-document="guide.md"]')).to_be_visible()
     expect(page.locator("#knowledge-dropzone")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
-    visit(page, f"/testing/projects/{project['id']}/generations")
+    visit(page, f"/testing/generations/{project['id']}")
     expect(page.get_by_role("heading", name="AI test generation · Pets shop")).to_be_visible()
     expect(page.get_by_role("button", name="New generation")).to_have_count(0)
-    visit(page, f"/testing/projects/{project['id']}/generations/{generation['id']}")
+    visit(page, f"/testing/generations/{project['id']}/{generation['id']}")
     expect(page.locator('[data-stage="analyse"]')).to_be_visible()
     expect(page.locator("#generation-cancel")).to_be_hidden()
     expect(page.locator("#accept-selected")).to_have_count(0)
@@ -327,8 +327,8 @@ def test_every_new_page_opens_without_errors_or_serious_violations_in_both_langu
         items = world["tester"].call("GET", f"/api/v1/projects/{project['id']}/generations")["items"]
         return {"items": items} if all(item["status"] in finished for item in items) else None
     generations = wait_for("every generation finished", when_all_finished)["items"]
-    paths = ["/ai/knowledge", f"/ai/knowledge/{indexed_base['id']}", "/testing/generations", f"/testing/projects/{project['id']}/generations"]
-    paths += [f"/testing/projects/{project['id']}/generations/{item['id']}" for item in generations[:1]]
+    paths = ["/ai/knowledge", f"/ai/knowledge/{indexed_base['id']}", "/testing/generations", f"/testing/generations/{project['id']}"]
+    paths += [f"/testing/generations/{project['id']}/{item['id']}" for item in generations[:1]]
     sign_in_as(console, TESTER, TESTER_PASSWORD)
     if theme == "dark":
         page.get_by_role("button", name="Light/dark theme").click()
