@@ -1,11 +1,13 @@
 // Chat: sessions (new with a model or an agent, rename, delete, export) and a conversation
 // whose answer streams token by token. Stop drops the stream, which cancels the provider's
 // call; Regenerate replaces the last answer; an answer cut by an error stays, marked partial.
+// Knowledge bases attached to a session ground its answers, whose [n] open the cited passage.
 import * as api from "./api.js";
 import { formatDate, h, mount, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { confirmAction, field, formDialog } from "./ui.js";
+import { citedNodes, knowledgeChoice } from "./page-knowledge.js";
 
 export async function chat(container) {
   const state = { sessions: [], current: null, messages: [], streaming: null };
@@ -33,7 +35,7 @@ export async function chat(container) {
   }
 
   function messageNode(message) {
-    const body = h("div", { class: "message-body" }, renderMarkdown(message.content));
+    const body = h("div", { class: "message-body" }, citedNodes(renderMarkdown(message.content), message.citations));
     const notes = { streaming: "chat.streaming", stopped: "chat.stoppedNote", partial: "chat.partial", error: "chat.failed" };
     const note = message.role === "assistant" && notes[message.status]
       ? h("div", { class: `message-note note-${message.status}` }, t(notes[message.status], { error: message.error || "" })) : null;
@@ -49,6 +51,7 @@ export async function chat(container) {
     composer.hidden = false;
     mount(conversation,
       h("div", { class: "conversation-head" }, h("h2", {}, state.current.title),
+        state.current.knowledge_base_ids.length ? h("span", { class: "muted", id: "chat-knowledge-note" }, t("knowledge.chatAttached", { count: state.current.knowledge_base_ids.length })) : null,
         h("div", { class: "actions" },
           h("button", { type: "button", onclick: rename }, t("chat.rename")),
           h("button", { type: "button", onclick: exportSession }, t("chat.export")),
@@ -80,7 +83,7 @@ export async function chat(container) {
     const repaint = () => {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(() => { pending = false; mount(body, renderMarkdown(answer.content)); conversation.scrollTop = conversation.scrollHeight; });
+      requestAnimationFrame(() => { pending = false; mount(body, citedNodes(renderMarkdown(answer.content), answer.citations)); conversation.scrollTop = conversation.scrollHeight; });
     };
     const controller = new AbortController();
     state.streaming = controller;
@@ -90,7 +93,8 @@ export async function chat(container) {
     try {
       const path = kind === "send" ? `/chat/sessions/${state.current.id}/messages` : `/chat/sessions/${state.current.id}/regenerate`;
       await api.stream(path, kind === "send" ? { content, stream: true } : { stream: true }, (name, data) => {
-        if (name === "delta") { answer.content += data.text; repaint(); }
+        if (name === "citations") answer.citations = data.citations;
+        else if (name === "delta") { answer.content += data.text; repaint(); }
         else if (name === "done") answer.status = "complete";
         else if (name === "error") { answer.status = answer.content ? "partial" : "error"; answer.error = data.message; }
       }, controller.signal);
@@ -115,9 +119,12 @@ export async function chat(container) {
     if (!options.length) { toast(t("chat.noTargets"), "error"); return; }
     const title = field("title", t("chat.title"), { value: t("chat.newTitle") });
     const target = field("target", t("chat.with"), { options });
-    const created = await formDialog(t("chat.new"), [title, target], () => {
+    const bases = await knowledgeChoice("chat-knowledge");
+    const created = await formDialog(t("chat.new"), [title, target, ...(bases ? [bases.field] : [])], () => {
       const [kind, id] = target.input.value.split(":");
-      return api.post("/chat/sessions", { title: title.input.value, [kind === "model" ? "model_config_id" : "agent_id"]: id });
+      const knowledge = bases ? bases.selected() : [];
+      return api.post("/chat/sessions", { title: title.input.value, [kind === "model" ? "model_config_id" : "agent_id"]: id,
+        knowledge_base_ids: knowledge.length ? knowledge : undefined });
     });
     if (created) await open(created.id);
   }

@@ -10,6 +10,8 @@ import { chat } from "./page-chat.js";
 import { audit, systemLogs } from "./page-logs.js";
 import { profile } from "./page-profile.js";
 import { casesMenu, endpointsMenu, projects, reportsMenu, runs, tokens } from "./page-testing.js";
+import { generations } from "./page-generation.js";
+import { knowledge } from "./page-knowledge.js";
 
 function placeholder(container, { path }) {
   mount(container, h("h1", {}, t(`menu.${path}`)), h("p", { class: "muted" }, t("common.notYet")), h("p", {}, h("a", { href: "/docs", target: "_blank", rel: "noopener" }, t("nav.apiReference"))));
@@ -34,6 +36,8 @@ export const pages = {
   "/testing/runs": runs,
   "/testing/reports": reportsMenu,
   "/testing/tokens": tokens,
+  "/ai/knowledge": knowledge,
+  "/testing/generations": generations,
   placeholder,
 };
 

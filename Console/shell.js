@@ -109,6 +109,7 @@ function navigation(current) {
   return h("nav", { class: "sidebar", "aria-label": t("nav.main") },
     h("div", { class: "brand" }, t("app.title")),
     h("ul", {}, session.menus.map(entry),
+      can("testcase:read") ? h("li", {}, h("a", { href: "/testing/generations", onclick: linkHandler, "aria-current": current === "/testing/generations" ? "page" : null }, t("generation.nav"))) : null,
       h("li", {}, h("a", { href: "/docs", target: "_blank", rel: "noopener" }, t("nav.apiReference")))));
 }
 

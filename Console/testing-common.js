@@ -15,6 +15,11 @@ export function addProjectTab(key, label, page, index = projectTabs.length) {
   projectTabs.splice(index, 0, { key, label, page });
 }
 
+// A tab that leads to a page of its own (`href(projectID)`), such as the project's AI generations.
+export function addProjectLink(key, label, href) {
+  projectTabs.push({ key, label, href });
+}
+
 export const projectPath = (projectID, ...rest) => ["/testing/projects", projectID, ...rest].join("/");
 
 export function link(href, text, props = {}) {
@@ -27,7 +32,7 @@ export function projectFrame(container, project, current, ...body) {
     h("p", { class: "breadcrumb" }, link("/testing/projects", t("menu./testing/projects")), " / ", project.name),
     h("h1", {}, project.name),
     h("nav", { class: "tabs", "aria-label": t("testing.projectSections") }, projectTabs.map((tab) =>
-      link(projectPath(project.id, tab.key), tab.label(), { class: "tab", "aria-current": tab.key === current ? "page" : null }))),
+      link(tab.href ? tab.href(project.id) : projectPath(project.id, tab.key), tab.label(), { class: "tab", "aria-current": tab.key === current ? "page" : null }))),
     ...body);
 }
 

@@ -53,6 +53,8 @@ def app(app_bin, tmp_path_factory):
         "LOG_LEVEL": "INFO",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "BCRYPT_COST": "4",
+        # Heartbeats every second: a cancelled generation stops within about one.
+        "JOB_LEASE_SECONDS": "3",
         "CONSOLE_DIR": str(orchestration.REPO / "Console"),
     })
     try:
@@ -62,12 +64,12 @@ def app(app_bin, tmp_path_factory):
 
 
 class API:
-    """JSON calls as the admin, to set up what the pages show and to compare with them."""
+    """JSON calls as the admin (or another user), to set up what the pages show and to compare with them."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, username: str = "admin", password: str = ADMIN_PASSWORD):
         self.base_url = base_url
         self.session = requests.Session()
-        self.token = self.call("POST", "/api/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})["access_token"]
+        self.token = self.call("POST", "/api/v1/auth/login", {"username": username, "password": password})["access_token"]
         self.session.headers["Authorization"] = f"Bearer {self.token}"
 
     def call(self, method: str, path: str, body=None, expect=(200, 201, 204)):

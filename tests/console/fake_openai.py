@@ -7,13 +7,25 @@ last user message:
 - "slow ..."    : many pieces, 250 ms apart (to press Stop in the middle);
 - "xss ..."     : markup and script payloads inside Markdown;
 - "broken ..."  : two pieces, then the connection closes without a finish (a failed stream);
+- a question with numbered knowledge passages ([1] ...) in a system message: an answer citing [1];
 - anything else: "Answer N" in pieces, N counting the answers given.
+
+A request with a JSON-schema `response_format` gets the structured answer of that test
+generation stage (`test_points`, `test_cases`, `review`) for the Pets target of
+test_generation_knowledge.py: one test point on `POST /pets`, then three cases (a pet created,
+one without a name refused with 422, one aged 0), then a review keeping every case designed.
+While `stage_gate` is cleared, those answers wait for it (a generation held in a stage).
+`POST /v1/embeddings` answers vectors of hashed character bigrams, so that texts sharing
+words (or Chinese characters) are near each other.
 
 `fail_next` makes the next call answer 503 with Retry-After: 0, which the backend retries
 after logging a WARNING."""
 
+import hashlib
 import http.server
 import json
+import math
+import re
 import threading
 import time
 
@@ -32,6 +44,8 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         self.release = threading.Event()
+        self.stage_gate = threading.Event()
+        self.stage_gate.set()
         self.fail_next = threading.Event()
         self.answers = 0
         self.lock = threading.Lock()
@@ -42,11 +56,24 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                if self.path.endswith("/embeddings"):
+                    inputs = body.get("input") or []
+                    return self.send_json(200, {"object": "list", "model": body.get("model"),
+                                                "data": [{"object": "embedding", "index": i, "embedding": embed(text)} for i, text in enumerate(inputs)],
+                                                "usage": {"prompt_tokens": sum(len(text) for text in inputs) // 4 + 1, "total_tokens": 0}})
                 if server.fail_next.is_set():
                     server.fail_next.clear()
                     return self.send_json(503, {"error": {"message": "overloaded", "type": "server_error", "param": None, "code": None}}, {"Retry-After": "0"})
                 prompt = next((m.get("content") or "" for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
-                pieces = server.pieces(prompt if isinstance(prompt, str) else "")
+                schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
+                if schema:
+                    server.stage_gate.wait(30)
+                    return self.send_json(200, {
+                        "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": body.get("model", "gpt-fake"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(structured(schema, prompt))}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 40, "completion_tokens": 60, "total_tokens": 100}})
+                grounded = any(m.get("role") == "system" and "\n[1] " in ("\n" + str(m.get("content") or "")) for m in body.get("messages", []))
+                pieces = ["The passage says so ", "[1]."] if grounded else server.pieces(prompt if isinstance(prompt, str) else "")
                 if not body.get("stream"):
                     return self.send_json(200, {
                         "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": body.get("model", "gpt-fake"),
@@ -84,14 +111,10 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
                 self.wfile.flush()
 
             def send_json(self, status, payload, headers=None):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    send_json(self, status, payload, headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the backend dropped the call (a cancelled generation)
 
             def log_message(self, *_):
                 pass
@@ -112,3 +135,52 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
             self.answers += 1
             number = self.answers
         return ["Answer ", f"number {number}", "."]
+
+
+def send_json(handler: http.server.BaseHTTPRequestHandler, status: int, payload, headers=None):
+    """A JSON answer (the fake's, and the local target servers' of the console tests)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def embed(text: str, dimension: int = 64) -> list[float]:
+    vector = [0.0] * dimension
+    lowered = text.lower()
+    for index in range(max(1, len(lowered) - 1)):
+        digest = hashlib.sha1(lowered[index:index + 2].encode()).digest()
+        vector[digest[0] % dimension] += 1.0
+    norm = math.sqrt(sum(value * value for value in vector)) or 1.0
+    return [value / norm for value in vector]
+
+
+def pet_case(name: str, kind: str, priority: str, body: dict, status: int) -> dict:
+    assertions = [{"type": "status", "equals": status}]
+    if status == 201:
+        assertions.append({"type": "json", "path": "$.name", "op": "eq", "value": body["name"]})
+    return {"name": name, "kind": kind, "priority": priority, "operation": "POST /pets", "test_points": ["TP1"],
+            "violation": "name is missing" if kind == "negative" else None,
+            "definition": {"steps": [{"name": "create", "request": {"method": "POST", "url": "{{base_url}}/pets", "body": {"type": "json", "json": body}},
+                                      "assert": assertions}]}}
+
+
+def structured(schema: str, prompt: str) -> dict:
+    if schema == "test_points":
+        return {"test_points": [{"id": "TP1", "title": "Create pets by name", "behaviour": "A pet is created from a name", "inputs": ["name"],
+                                 "rules": ["name is required"], "risks": ["empty names"],
+                                 "source": {"kind": "operation", "operation": "POST /pets", "fields": ["name"]}}]}
+    if schema == "test_cases":
+        return {"cases": [pet_case("create a pet", "positive", "high", {"name": "Rex", "age": 3}, 201),
+                          pet_case("a pet without a name is refused", "negative", "medium", {"age": 2}, 422),
+                          pet_case("a newborn pet", "boundary", "low", {"name": "Tiny", "age": 0}, 201)]}
+    if schema == "review":
+        refs = sorted(set(re.findall(r"\bC\d+\b", prompt)), key=lambda ref: int(ref[1:]))
+        priorities = ["high", "medium", "low"]
+        return {"scores": {"coverage": 8, "clarity": 9}, "holes": ["ages above 30"],
+                "cases": [{"ref": ref, "priority": priorities[index % 3], "test_points": ["TP1"], "duplicate_of": None} for index, ref in enumerate(refs)]}
+    return {"definition": {"steps": []}, "note": f"no answer scripted for {schema}"}

@@ -48,6 +48,18 @@ def run_lib(script: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", prelude + script], capture_output=True, text=True, timeout=timeout)
 
 
+def wait_for(what: str, check, timeout: float = 60):
+    """Polls `check` until it answers something truthy, which it returns: a bounded wait for a
+    server to reach a state, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"{what} within {timeout:.0f} s")
+
+
 def pid_alive(pid: int) -> bool:
     """Running and not a zombie: an exited daemon may wait a moment for its reaper."""
     try:

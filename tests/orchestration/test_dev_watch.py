@@ -6,12 +6,11 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 import requests
 
-from conftest import REPO, free_port, pid_alive, require_tool
+from conftest import REPO, free_port, pid_alive, require_tool, wait_for
 
 STAND_IN_SWIFT = """#!/bin/sh
 # swift build: copies the app binary unless a source says BROKEN; --show-bin-path: where.
@@ -32,16 +31,6 @@ def start_time(base_url: str):
     except requests.ConnectionError:
         return None
     return next(line.split()[1] for line in text.splitlines() if line.startswith("process_start_time_seconds "))
-
-
-def wait_for(what, check, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {timeout} s")
 
 
 def test_rebuilds_and_restarts_on_change(app_bin, tmp_path):

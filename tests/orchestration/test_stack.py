@@ -4,13 +4,12 @@ scrapes the app, nginx proxies to it, and `down` leaves no process behind."""
 import os
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import REPO, free_port, pid_alive, require_tool
+from conftest import REPO, free_port, pid_alive, require_tool, wait_for
 from promql import dashboard_queries, dashboards, substitute
 
 SERVICES = ("postgres", "redis", "app", "prometheus", "nginx")
@@ -42,16 +41,6 @@ def prometheus_query(base: str, query: str) -> dict:
     response = requests.get(base + "/api/v1/query", params={"query": query}, timeout=10)
     assert response.status_code == 200, f"{query}: {response.text}"
     return response.json()["data"]
-
-
-def wait_for(what: str, check, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"{what} within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")
