@@ -41,6 +41,12 @@ JOB_LEASE_SECONDS = 3
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "timeout(seconds): this test's time limit instead of the default")
+    config.addinivalue_line("markers", "after_others: run after the other tests of the folder")
+
+
+def pytest_collection_modifyitems(items):
+    # Stable: the marked tests move to the end, the others keep their order.
+    items.sort(key=lambda item: item.get_closest_marker("after_others") is not None)
 
 
 class TimeLimitExceeded(Exception):
@@ -139,6 +145,8 @@ class Stack:
         self.replica_ports = [ports["APP_PORT"], ports["APP_PORT"] + 1]
         self.folders = [self.dir / "app", self.dir / "app-2"]
         self._token = None
+        # Why the stack could not be brought back after a test: the tests after it fail at once.
+        self.broken = None
 
     @staticmethod
     def free_port_pair() -> int:
@@ -191,8 +199,12 @@ class Stack:
 
     def restore(self):
         """`up` again: starts whatever a test stopped or killed, and waits until all is healthy."""
+        self.broken = "restoring the stack after the previous test did not finish"
         result = self.script("up", "--replicas", "2")
-        assert result.returncode == 0, result.stdout + result.stderr
+        if result.returncode != 0:
+            self.broken = f"`scripts/stack up` after the previous test failed:\n{result.stdout}{result.stderr}"
+            pytest.fail(self.broken)
+        self.broken = None
 
     def health(self, port: int) -> tuple[int, dict]:
         status, data = Client(port, timeout=10).request("GET", "/health")
@@ -213,23 +225,37 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(app_bin, tmp_path_factory):
+def native_stack(app_bin, tmp_path_factory):
     for tool in ("redis-server", "redis-cli", "prometheus", "nginx", "curl"):
         orchestration.require_tool(tool)
     running = Stack(app_bin, tmp_path_factory.mktemp("faults"))
     up = running.script("up", "--replicas", "2")
+    if up.returncode != 0:
+        running.broken = f"`scripts/stack up --replicas 2` failed:\n{up.stdout}{up.stderr}"
+    started: set[int] = set()
     try:
-        assert up.returncode == 0, up.stdout + up.stderr
         yield running
     finally:
-        pid_files = [running.dir / "postgres/data/postmaster.pid", running.dir / "redis/redis.pid", running.dir / "nginx/nginx.pid", running.dir / "prometheus/prometheus.pid",
-                     *(folder / "app.pid" for folder in running.folders)]
-        pids = {int(p.read_text().split()[0]) for p in pid_files if p.exists()}
-        started = orchestration.descendants(pids)
-        down = running.script("down")
+        pid_files = [running.dir / "postgres/data/postmaster.pid", running.dir / "redis/redis.pid", running.dir / "nginx/nginx.pid",
+                     running.dir / "prometheus/prometheus.pid", *(folder / "app.pid" for folder in running.folders)]
+        started = orchestration.descendants({int(p.read_text().split()[0]) for p in pid_files if p.exists()})
+        try:
+            down = running.script("down")
+        finally:
+            # Whatever `down` could not stop (or had no time to) is killed: nothing outlives the tests.
+            left = {pid for pid in started if orchestration.pid_alive(pid)}
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
         assert down.returncode == 0, down.stdout + down.stderr
-        left = {pid for pid in started if orchestration.pid_alive(pid)}
         assert not left, f"processes left after `scripts/stack down`: {sorted(left)}"
+
+
+@pytest.fixture
+def stack(native_stack):
+    """The stack, failing at once when an earlier test left it broken."""
+    if native_stack.broken:
+        pytest.fail(native_stack.broken)
+    return native_stack
 
 
 @pytest.fixture
@@ -311,28 +337,33 @@ class Load:
         return Counter({key: n for key, n in self.summary().items() if not 200 <= key[1] < 300})
 
 
-def connection_owner(local_port: int, pids: list[int]) -> int | None:
-    """Which of `pids` holds the TCP socket whose local port is `local_port` (a client's end
-    as a server sees it), from /proc/net/tcp and the processes' file descriptors."""
-    inode = None
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == local_port:
-            inode = fields[9]
-            break
-    if inode is None or inode == "0":
-        return None
+def connection_owner(client_port: int, server_port: int, pids: list[int]) -> int | None:
+    """Which of `pids` holds the client end (local port `client_port`, remote port
+    `server_port`) of a TCP connection, from /proc/net/tcp{,6} and the processes' file
+    descriptors."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)) == (client_port, server_port):
+                inodes.add(f"socket:[{fields[9]}]")
     for pid in pids:
+        if inodes & set(open_sockets(pid)):
+            return pid
+    return None
+
+
+def open_sockets(pid: int):
+    """The targets of a process's file descriptors; those closed meanwhile are skipped."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return
+    for fd in fds:
         try:
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                try:
-                    if os.readlink(fd) == f"socket:[{inode}]":
-                        return pid
-                except OSError:
-                    continue
+            yield os.readlink(fd)
         except OSError:
             continue
-    return None
 
 
 class Target(http.server.ThreadingHTTPServer):
@@ -354,7 +385,7 @@ class Target(http.server.ThreadingHTTPServer):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
-                owner = connection_owner(self.client_address[1], target.pids())
+                owner = connection_owner(self.client_address[1], target.server_address[1], target.pids())
                 with target.lock:
                     target.requests.append((self.path, owner))
                 target.gate.wait(60)
