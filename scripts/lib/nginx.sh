@@ -1,14 +1,15 @@
 # nginx/ of the repo, run without Docker: the configuration is copied into a folder of
 # its own and its container paths and addresses rewritten for 127.0.0.1. Source it.
 #
-#   nginx_render SRC_DIR OUT_DIR HTTP_PORT APP_PORT [HTTPS_PORT]
+#   nginx_render SRC_DIR OUT_DIR HTTP_PORT APP_PORTS [HTTPS_PORT]
+#                           (APP_PORTS: one port, or the replicas' ports separated by commas)
 #   nginx_start OUT_DIR     (nginx -t first; daemonizes, PID in OUT_DIR/nginx.pid)
 #   nginx_stop OUT_DIR
 
 source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 nginx_render() {
-  local src=$1 out=$2 http_port=$3 app_port=$4 https_port=${5:-}
+  local src=$1 out=$2 http_port=$3 app_ports=$4 https_port=${5:-}
   mkdir -p "$out/conf" "$out/logs" "$out/tmp"
   out=$(realpath "$out")
   cp "$src/nginx.conf" "$src/locations.conf" "$out/conf/"
@@ -37,15 +38,21 @@ nginx_render() {
       -e "s#^pid .*;#pid $out/nginx.pid;#" \
       -e "s#listen 80;#listen 127.0.0.1:$http_port;#" \
       -e "s#listen 443 #listen 127.0.0.1:$https_port #" \
-      -e "s#server app:8000;#server 127.0.0.1:$app_port;#" \
       "$file"
   done
+  # One upstream server per replica, each with the options of the compose file's line.
+  local port servers=""
+  for port in ${app_ports//,/ }; do
+    servers+="\\1server 127.0.0.1:$port\\2;\n"
+  done
+  sed -i -E "s#^( *)server app:8000( [^;]*)?;#${servers%\\n}#" "$out/conf/nginx.conf"
   # Temporary files under OUT_DIR too, so nothing needs /var/lib/nginx.
   sed -i "s#^http {#http {\n    client_body_temp_path $out/tmp/body;\n    proxy_temp_path $out/tmp/proxy;\n    fastcgi_temp_path $out/tmp/fastcgi;\n    uwsgi_temp_path $out/tmp/uwsgi;\n    scgi_temp_path $out/tmp/scgi;#" \
     "$out/conf/nginx.conf"
 
   # A rewrite that missed a path would make nginx touch the system's files: refuse it.
-  if grep -rqE '/etc/nginx|/var/(log|run)|app:8000|listen (80|443)[ ;]' "$out/conf" --include='*.conf'; then
+  if grep -rqE '/etc/nginx|/var/(log|run)|app:8000|listen (80|443)[ ;]' "$out/conf" --include='*.conf' ||
+    ! grep -q "server 127.0.0.1:${app_ports%%,*}" "$out/conf/nginx.conf"; then
     echo "nginx_render: container paths left in $out/conf:" >&2
     grep -rnE '/etc/nginx|/var/(log|run)|app:8000|listen (80|443)[ ;]' "$out/conf" --include='*.conf' >&2
     return 1

@@ -1,17 +1,20 @@
 # monitoring/prometheus.yml run without Docker (Debian's `prometheus` package): the
 # configuration is copied with its targets and scrape interval rewritten. Source it.
 #
-#   prometheus_render MONITORING_DIR OUT_DIR PROM_PORT APP_PORT [SCRAPE_INTERVAL]
+#   prometheus_render MONITORING_DIR OUT_DIR PROM_PORT APP_PORTS [SCRAPE_INTERVAL]
+#                     (APP_PORTS: one port, or the replicas' ports separated by commas)
 #   prometheus_start OUT_DIR PROM_PORT   (promtool check first; PID in OUT_DIR/prometheus.pid)
 #   prometheus_stop OUT_DIR
 
 source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 prometheus_render() {
-  local src=$1 out=$2 prom_port=$3 app_port=$4 interval=${5:-15s}
+  local src=$1 out=$2 prom_port=$3 app_ports=$4 interval=${5:-15s}
+  local app_port=${app_ports%%,*} targets
+  targets=$(sed -E 's#([0-9]+)#"127.0.0.1:\1"#g; s#,#, #g' <<<"$app_ports")
   mkdir -p "$out"
   cp "$src/alerts.yml" "$out/alerts.yml"
-  sed -e "s#\"app:8000\"#\"127.0.0.1:$app_port\"#" \
+  sed -e "s#\"app:8000\"#$targets#" \
     -e "s#\"localhost:9090\"#\"127.0.0.1:$prom_port\"#" \
     -e "s#^\(  scrape_interval:\).*#\1 $interval#" \
     -e "s#^\(  evaluation_interval:\).*#\1 $interval#" \

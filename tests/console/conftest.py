@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("orchestration_conftest", HERE.parent / "orchestration" / "conftest.py")
 orchestration = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(orchestration)
-_fake_spec = importlib.util.spec_from_file_location("fake_openai", HERE / "fake_openai.py")
+_fake_spec = importlib.util.spec_from_file_location("fake_openai", HERE.parent / "support" / "fake_openai.py")
 fake_openai = importlib.util.module_from_spec(_fake_spec)
 _fake_spec.loader.exec_module(fake_openai)
 

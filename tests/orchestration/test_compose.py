@@ -63,7 +63,9 @@ def test_production_stack(tmp_path):
     assert set(services) == {"app", "db", "redis", "nginx", "prometheus", "grafana"}
 
     app = services["app"]
-    assert app["container_name"] == "ai-agent-backend"
+    # Replicas need compose's own names: a fixed container_name would forbid a second one.
+    assert "container_name" not in app
+    assert app["deploy"]["replicas"] == 1
     assert app["build"]["dockerfile"] == "Dockerfile"
     assert app["restart"] == "unless-stopped"
     assert any(str(p.get("target")) == "8000" and str(p.get("published")) == "8000" for p in app["ports"])
@@ -105,6 +107,17 @@ def test_production_stack(tmp_path):
     assert set(config["volumes"]) == {"postgres_data", "redis_data", "prometheus_data", "grafana_data"}
     for name, service in services.items():
         assert "ai-agent-network" in service["networks"], f"{name} is not on ai-agent-network"
+
+
+def test_replicas_behind_nginx(tmp_path):
+    config = resolved(PRODUCTION, tmp_path, {**REQUIRED_SECRETS, "APP_REPLICAS": "3", "APP_PORTS": "8000-8002"})
+    app = config["services"]["app"]
+    assert app["deploy"]["replicas"] == 3
+    assert any(str(p.get("published")) == "8000-8002" for p in app["ports"])
+    # nginx balances over every address of `app`, and skips a replica that is gone.
+    nginx = (REPO / "nginx/nginx.conf").read_text()
+    upstream = nginx.split("upstream ai_agent_backend {")[1].split("}")[0]
+    assert "least_conn;" in upstream and "server app:8000" in upstream
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))

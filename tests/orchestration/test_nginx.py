@@ -55,6 +55,17 @@ def test_configuration_passes_nginx_t(tmp_path):
     assert "syntax is ok" in result.stderr and "test is successful" in result.stderr
 
 
+def test_replicas_get_one_upstream_server_each(tmp_path):
+    ports = [free_port(), free_port()]
+    server = render(tmp_path, ",".join(map(str, ports)))
+    config = (server.directory / "conf/nginx.conf").read_text()
+    upstream = config.split("upstream ai_agent_backend {")[1].split("}")[0]
+    assert "least_conn;" in upstream
+    assert [line.split()[1] for line in upstream.splitlines() if line.strip().startswith("server ")] == [f"127.0.0.1:{p}" for p in ports]
+    result = run_lib(f"nginx -t -p {server.directory} -c {server.directory}/conf/nginx.conf")
+    assert result.returncode == 0, result.stderr
+
+
 def test_requests_reach_the_app_with_their_request_id(proxy):
     response = requests.get(proxy.http_url + "/health", headers={"X-Request-ID": "trace-4711"}, timeout=10)
     assert response.status_code == 200

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, free_port, pid_alive, require_tool, wait_for
+from conftest import REPO, descendants, free_port, pid_alive, require_tool, wait_for
 from promql import dashboard_queries, dashboards, substitute
 
 SERVICES = ("postgres", "redis", "app", "prometheus", "nginx")
@@ -17,24 +17,6 @@ SERVICES = ("postgres", "redis", "app", "prometheus", "nginx")
 
 def stack(command: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run([str(REPO / "scripts/stack"), command], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def descendants(pids: set[int]) -> set[int]:
-    """The processes `pids` started (PostgreSQL's backends, nginx's workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), list(pids)
-    while todo:
-        pid = todo.pop()
-        if pid not in found:
-            found.add(pid)
-            todo.extend(children.get(pid, []))
-    return found
 
 
 def prometheus_query(base: str, query: str) -> dict:
