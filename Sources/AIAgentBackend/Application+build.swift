@@ -130,6 +130,7 @@ struct AppServices: @unchecked Sendable {
     func makeApplication() -> some ApplicationProtocol {
         var app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [QuiesceGraceHandler()])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )

@@ -39,7 +39,7 @@ import TestSupport
         let port = RawSocket.freePort()
         let process = try BuiltBinary.startServer(in: directory, port: port, environment: ["UPLOAD_DIR": "./data/uploads"])
         defer { if process.isRunning { process.terminate() } }
-        try await waitForPort(port)
+        try await RawSocket.waitUntilListening(port)
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: "\(directory)/data/uploads", isDirectory: &isDirectory) && isDirectory.boolValue)
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/data/uploads").isEmpty, "the write check leaves nothing behind")
@@ -74,7 +74,7 @@ import TestSupport
         let port = RawSocket.freePort()
         let process = try BuiltBinary.startServer(in: directory, port: port)
         defer { if process.isRunning { process.terminate() } }
-        try await waitForPort(port)
+        try await RawSocket.waitUntilListening(port)
         let login = try RawSocket(port: port)
         let credentials = #"{"username":"admin","password":"\#(TestDatabases.adminPassword)"}"#
         login.send(
@@ -146,7 +146,7 @@ import TestSupport
                     "REDIS_ENABLED": "true", "REDIS_URL": "redis://127.0.0.1:\(redis.port)/0", "REDIS_PASSWORD": "a-wrong-password",
                 ])
             defer { if process.isRunning { process.terminate() } }
-            try await waitForPort(port)
+            try await RawSocket.waitUntilListening(port)
             let connection = try RawSocket(port: port)
             connection.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             let response = connection.readToEnd()
@@ -155,14 +155,5 @@ import TestSupport
             #expect(health[path: "checks", "cache", "backend"] == .string("memory"), "\(body)")
             #expect(health[path: "checks", "cache", "status"] == .string("degraded"))
         }
-    }
-
-    private func waitForPort(_ port: Int) async throws {
-        for _ in 0..<200 {
-            if (try? RawSocket(port: port)) != nil { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("the server did not start listening on \(port)")
-        throw TestSetupError()
     }
 }

@@ -107,10 +107,12 @@ def test_sigterm_to_a_replica_under_load(healthy_stack, fake):
     # Finished, or ended with an error event: never cut off silently.
     assert stream.events and stream.events[-1] in ("done", "error"), f"the stream ended after {stream.events[-3:]} ({stream.error})"
     failed = load.not_2xx()
-    # A known loss, reported on issue 17: a write that nginx sent on a connection the replica
-    # had accepted but closed unread when SIGTERM came (nginx logs "Connection reset by peer
-    # while reading response header"); it is not retried, since it might have run. Anything
-    # else fails the test.
+    # A connection the replica accepted before SIGTERM gets its request answered
+    # (QuiesceGraceHandler). What remains: a connection still in the kernel's accept queue
+    # when the replica closes its listening socket is reset, and nginx does not resend a
+    # write it has sent, since it might have run (nginx logs "Connection reset by peer while
+    # reading response header"). Taking the replica out of the proxy first avoids it (as
+    # Kubernetes' preStop does). Anything else fails the test.
     resets = (stack.dir / "nginx/logs/error.log").read_text().count("(104: Connection reset by peer) while reading response header")
     known = {key: n for key, n in failed.items() if key[0] in ("write", "rename") and key[1:] == (503, "service_unavailable")}
     assert failed == known and sum(known.values()) <= resets, f"failed answers: {failed} (connection resets logged by nginx: {resets})"

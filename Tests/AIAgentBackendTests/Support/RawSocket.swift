@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,16 @@ final class RawSocket {
             data.append(contentsOf: buffer[0..<count])
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits up to 10 s for a server to accept connections on `port`.
+    static func waitUntilListening(_ port: Int) async throws {
+        for _ in 0..<200 {
+            if (try? RawSocket(port: port)) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the server did not start listening on \(port)")
+        throw TestSetupError()
     }
 
     static func freePort() -> Int {

@@ -40,7 +40,8 @@ struct StepTryController {
                     would have extracted, and answers its evidence (request, response, assertions, extractions), secrets masked. \
                     Nothing is recorded.
                     """,
-                body: TryInput.self, as: "StepTry", requiring: ["environment_id", "step"], returns: TriedStep.self),
+                body: TryInput.self, as: "StepTry", requiring: ["environment_id", "step"], returns: TriedStep.self
+            ).rateLimited(.runs),
             use: send)
     }
 
