@@ -248,7 +248,7 @@ struct KnowledgeRepository: Sendable {
         for (table, match) in [(Self.wordTable, matches.words), (Self.cjkTable, matches.cjk)] {
             guard let match else { continue }
             // `rank` is bm25(), lower for better matches; ordering by it lets FTS5 rank as it
-            // reads, measured 4 to 5 times faster than ORDER BY bm25(…).
+            // reads, several times faster than ORDER BY bm25(…) (measured on 100,000 chunks).
             let rows = try await database.sql.raw(
                 """
                 SELECT chunk_id, -rank AS score FROM \(ident: table)
