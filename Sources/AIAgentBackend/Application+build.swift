@@ -35,8 +35,8 @@ struct AppServices: @unchecked Sendable {
     let jobWorker: JobWorker?
     /// Nil when `SCHEDULER_INTERVAL_MS=0`: this replica fires no schedules.
     let scheduler: Scheduler?
-    /// Exact in-process search over float32 blobs (pgvector is not wired yet).
-    let vectorSearch: any VectorSearchBackend
+    /// pgvector where the database has it, else exact search in process; chosen at start.
+    let vectorSearch: VectorSearchSelection
     /// Retrieval over knowledge bases, for chat, agents and test generation.
     let grounding: KnowledgeGrounding
     let catalog: RouteCatalog
@@ -89,8 +89,8 @@ struct AppServices: @unchecked Sendable {
                 allowlist: settings.testingAllowedHosts, settingName: "TESTING_ALLOWED_HOSTS",
                 internalAddresses: settings.environment == .production ? .refused : .allowed, ownAddresses: EgressPolicy.interfaceAddresses()),
             allowsUnverifiedTLS: true)
-        vectorSearch = ExactVectorSearch(repository: KnowledgeRepository(database: database))
         let knowledge = KnowledgeRepository(database: database)
+        vectorSearch = VectorSearchSelection(database: database, repository: knowledge)
         grounding = KnowledgeGrounding(
             repository: knowledge, search: KnowledgeSearch(repository: knowledge, vectors: vectorSearch, gateway: gateway))
         tools = ToolRegistry.builtIn(settings: settings, egress: agentEgress, knowledge: grounding)
@@ -140,16 +140,14 @@ struct AppServices: @unchecked Sendable {
         // Added last, so stopped first: running jobs end or are released while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
-        let (settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs) = (
-            settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs
+        let (settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs, vectorSearch) = (
+            settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs, vectorSearch
         )
-        let vectorBackend = vectorSearch.name
         app.beforeServerStarts {
             logger.info(
                 "starting",
                 metadata: [
                     "environment": "\(settings.environment.rawValue)", "database": "\(database.url.redacted)", "version": "\(Settings.version)",
-                    "vector_search": "\(vectorBackend)",
                 ])
             await cache.probeAtStart()
             // The seed's lifespan hook: bring the schema to head before taking traffic.
@@ -160,6 +158,8 @@ struct AppServices: @unchecked Sendable {
                 logger.info("schema at head", metadata: ["applied": "\(applied.count)"])
                 try await IdentitySeeder(database: database, hasher: hasher, adminPassword: settings.adminPassword, logger: logger).seedIfEmpty()
             }
+            // After the migrations, which install pgvector where they can.
+            await vectorSearch.select(logger: logger)
             systemLogs.startWriting()
             jobWorker?.startClaiming()
             scheduler?.startFiring()
@@ -183,7 +183,7 @@ func buildRouter(
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     if let console { router.add(middleware: ConsoleMiddleware(assets: console)) }
     HealthController(
-        probe: HealthProbe(settings: settings, database: database, cache: cache, vectorBackend: grounding.search.vectors.name),
+        probe: HealthProbe(settings: settings, database: database, cache: cache, vectors: grounding.search.vectors),
         metricsEnabled: settings.enableMetrics,
         metricsToken: settings.metricsToken
     )

@@ -82,7 +82,7 @@ def test_production_stack(tmp_path):
     assert (health["interval"], health["timeout"], health["retries"], health["start_period"]) == ("30s", "10s", 3, "40s")
 
     db = services["db"]
-    assert (db["image"], db["container_name"]) == ("postgres:15-alpine", "ai-agent-db")
+    assert (db["image"], db["container_name"]) == ("pgvector/pgvector:pg15", "ai-agent-db")
     db_env = environment_of(db)
     assert db_env["POSTGRES_DB"] == "ai_agent_db"
     assert db_env["POSTGRES_PASSWORD"] == "pg-test-password"

@@ -111,18 +111,18 @@ final class HealthProbe: Sendable {
     let database: DatabaseService
     let cache: FailoverCache
     let maxAge: Duration
-    /// The knowledge bases' vector search (`VectorSearchBackend.name`).
-    let vectorBackend: String
+    /// The knowledge bases' vector search, chosen at start: its name and why.
+    let vectors: any VectorSearchBackend
     /// A hung database must not hang the health check past the container's 10 s timeout.
     let timeout: Duration
     private let state = Mutex(State())
 
     init(
-        settings: Settings, database: DatabaseService, cache: FailoverCache, vectorBackend: String, maxAge: Duration = .seconds(1),
+        settings: Settings, database: DatabaseService, cache: FailoverCache, vectors: any VectorSearchBackend, maxAge: Duration = .seconds(1),
         timeout: Duration = .seconds(3)
     ) {
         self.settings = settings
-        self.vectorBackend = vectorBackend
+        self.vectors = vectors
         self.database = database
         self.cache = cache
         self.maxAge = maxAge
@@ -160,7 +160,7 @@ final class HealthProbe: Sendable {
             checks: [
                 "database": databaseCheck,
                 "cache": CheckReport(status: cacheStatus.health.rawValue, backend: cacheStatus.backend.rawValue, reason: cacheStatus.reason),
-                "vector_search": CheckReport(status: "up", backend: vectorBackend),
+                "vector_search": CheckReport(status: "up", backend: vectors.name, reason: vectors.reason),
             ]
         )
         let body = (try? JSONCoding.encoder.encode(report)).map { ByteBuffer(bytes: $0) } ?? ByteBuffer()

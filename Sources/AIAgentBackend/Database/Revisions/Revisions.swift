@@ -22,6 +22,7 @@ public enum Revisions {
         CreateKnowledge(),
         CreateSystemLogs(),
         AddChatKnowledge(),
+        AddKnowledgeSearchIndexes(),
         // `migrate create` registers new revisions above this line.
     ]
 }

@@ -1,21 +1,35 @@
 /// How text is cut into terms for full-text search, the same at indexing and at query time:
 /// lower-cased words of letters and digits, and CJK text (written without spaces) as
 /// overlapping character bigrams, so that a Chinese query finds Chinese text on PostgreSQL's
-/// `simple` configuration. SQLite's FTS5 `trigram` tokenizer needs its own query terms.
+/// `simple` configuration. SQLite's FTS5 tables need their own texts and query terms.
 enum KeywordTerms {
     /// Words and CJK bigrams, in order, repeats kept.
     static func terms(_ text: String) -> [String] {
         runs(text).flatMap { run in run.isCJK ? grams(run.scalars, length: 2) : [String(String.UnicodeScalarView(run.scalars))] }
     }
 
-    /// An FTS5 MATCH expression for `query` on a `trigram` table: words of three or more
-    /// characters and the CJK trigrams, any of them; nil when there is none.
-    static func ftsQuery(_ query: String) -> String? {
-        let terms = runs(query).flatMap { run in
-            run.isCJK ? grams(run.scalars, length: 3).filter { $0.unicodeScalars.count == 3 } : [String(String.UnicodeScalarView(run.scalars))]
-        }.filter { $0.unicodeScalars.count >= 3 }
-        let unique = terms.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        return unique.isEmpty ? nil : unique.map { "\"\($0)\"" }.joined(separator: " OR ")
+    /// SQLite indexes a text in two FTS5 tables: its other words in a word table (`porter
+    /// unicode61`: English queries hit a word index, not thousands of trigram postings), its CJK
+    /// runs, one a line, in a `trigram` table (CJK has no spaces between words).
+    static func ftsTexts(_ text: String) -> (words: String, cjk: String) {
+        let runs = runs(text)
+        func joined(_ isCJK: Bool, _ separator: String) -> String {
+            runs.filter { $0.isCJK == isCJK }.map { String(String.UnicodeScalarView($0.scalars)) }.joined(separator: separator)
+        }
+        return (joined(false, " "), joined(true, "\n"))
+    }
+
+    /// FTS5 MATCH expressions for `query`, any term matching: on the word table its words of two
+    /// or more characters, on the `trigram` table its CJK trigrams; nil for a table with no term.
+    static func ftsQueries(_ query: String) -> (words: String?, cjk: String?) {
+        let runs = runs(query)
+        let words = runs.filter { !$0.isCJK && $0.scalars.count >= 2 }.map { String(String.UnicodeScalarView($0.scalars)) }
+        let trigrams = runs.filter(\.isCJK).flatMap { grams($0.scalars, length: 3) }.filter { $0.unicodeScalars.count == 3 }
+        func match(_ terms: [String]) -> String? {
+            let unique = terms.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            return unique.isEmpty ? nil : unique.map { "\"\($0)\"" }.joined(separator: " OR ")
+        }
+        return (match(words), match(trigrams))
     }
 
     /// A tsquery for `query` matching any of its terms; nil when it has none.

@@ -32,7 +32,11 @@ struct KnowledgeRepository: Sendable {
         let hashes = try await KnowledgeDocument.query(on: db).filter(\.$knowledgeBaseID == id).all().map(\.contentHash)
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
-            if !database.isPostgres { try await sql.delete(from: "knowledge_chunks_fts").where("knowledge_base_id", .equal, id.uuidString).run() }
+            if database.isPostgres {
+                try await dropVectorIndexes(of: id, keeping: nil, on: sql)
+            } else {
+                for table in Self.ftsTables { try await sql.delete(from: table).where("knowledge_base_id", .equal, id.uuidString).run() }
+            }
             try await sql.delete(from: "knowledge_chunks").where("knowledge_base_id", .equal, id).run()
             try await KnowledgeDocument.query(on: db).filter(\.$knowledgeBaseID == id).delete()
             try await base.delete(on: db)
@@ -123,9 +127,11 @@ struct KnowledgeRepository: Sendable {
 
     private func deleteChunks(of documentID: UUID, on sql: any SQLDatabase) async throws {
         if !database.isPostgres {
-            try await sql.raw(
-                "DELETE FROM knowledge_chunks_fts WHERE chunk_id IN (SELECT id FROM knowledge_chunks WHERE document_id = \(bind: documentID))"
-            ).run()
+            for table in Self.ftsTables {
+                try await sql.raw(
+                    "DELETE FROM \(ident: table) WHERE chunk_id IN (SELECT id FROM knowledge_chunks WHERE document_id = \(bind: documentID))"
+                ).run()
+            }
         }
         try await sql.delete(from: "knowledge_chunks").where("document_id", .equal, documentID).run()
     }
@@ -146,6 +152,7 @@ struct KnowledgeRepository: Sendable {
     /// False when the document was deleted meanwhile.
     func replaceChunks(of documentID: UUID, in baseID: UUID, with chunks: [TextChunk], vectors: [[Float]]?) async throws -> Bool {
         let isPostgres = database.isPostgres
+        let vectorColumn = vectors == nil ? false : try await hasVectorColumn()
         return try await db.transaction { db in
             let sql = db as! any SQLDatabase
             guard try await KnowledgeDocument.find(documentID, on: db) != nil, let base = try await KnowledgeBase.find(baseID, on: db) else {
@@ -156,6 +163,10 @@ struct KnowledgeRepository: Sendable {
                     throw APIError.conflict(
                         "the embedding model answered with \(dimension) dimensions, the knowledge base holds \(fixed): re-index it")
                 }
+                if vectorColumn, base.embeddingDimension == nil {
+                    try await dropVectorIndexes(of: baseID, keeping: dimension, on: sql)
+                    try await sql.raw("\(unsafeRaw: PGVectorSQL.createIndex(base: baseID, dimension: dimension))").run()
+                }
                 base.embeddingDimension = dimension
             }
             try await deleteChunks(of: documentID, on: sql)
@@ -164,9 +175,10 @@ struct KnowledgeRepository: Sendable {
                 "id", "knowledge_base_id", "document_id", "position", "text", "heading_path", "start_offset", "end_offset", "token_count",
                 "embedding",
             ]
-            var ftsRows: [(UUID, String)] = []
+            var ftsRows: [String: [(id: UUID, text: String)]] = [:]
             for batchStart in stride(from: 0, to: chunks.count, by: 200) {
-                let insert = sql.insert(into: "knowledge_chunks").columns(columns + (isPostgres ? ["search_vector"] : []))
+                let insert = sql.insert(into: "knowledge_chunks").columns(
+                    columns + (isPostgres ? ["search_vector"] : []) + (vectorColumn ? [PGVectorSQL.column] : []))
                 for position in batchStart..<min(batchStart + 200, chunks.count) {
                     let chunk = chunks[position]
                     let id = UUID()
@@ -181,18 +193,26 @@ struct KnowledgeRepository: Sendable {
                                 "to_tsvector", args: SQLLiteral.string("simple"),
                                 SQLBind(KeywordTerms.terms(chunk.indexedText).joined(separator: " "))))
                     } else {
-                        ftsRows.append((id, chunk.indexedText))
+                        let texts = KeywordTerms.ftsTexts(chunk.indexedText)
+                        for (table, text) in [(Self.wordTable, texts.words), (Self.cjkTable, texts.cjk)] where !text.isEmpty {
+                            ftsRows[table, default: []].append((id, text))
+                        }
+                    }
+                    if vectorColumn, let vectors {
+                        values.append(SQLQueryString("CAST(\(bind: PGVectorSQL.literal(VectorBlob.normalize(vectors[position]))) AS vector)"))
                     }
                     insert.values(values)
                 }
                 try await insert.run()
             }
-            for batchStart in stride(from: 0, to: ftsRows.count, by: 500) {
-                let insert = sql.insert(into: "knowledge_chunks_fts").columns("text", "chunk_id", "knowledge_base_id")
-                for (id, text) in ftsRows[batchStart..<min(batchStart + 500, ftsRows.count)] {
-                    insert.values(SQLBind(text), SQLBind(id.uuidString), SQLBind(baseID.uuidString))
+            for (table, rows) in ftsRows {
+                for batchStart in stride(from: 0, to: rows.count, by: 500) {
+                    let insert = sql.insert(into: table).columns("text", "chunk_id", "knowledge_base_id")
+                    for row in rows[batchStart..<min(batchStart + 500, rows.count)] {
+                        insert.values(SQLBind(row.text), SQLBind(row.id.uuidString), SQLBind(baseID.uuidString))
+                    }
+                    try await insert.run()
                 }
-                try await insert.run()
             }
             try await sql.update(KnowledgeDocument.schema)
                 .set("status", to: DocumentStatus.ready.rawValue).set("progress", to: 1.0).set("error", to: SQLLiteral.null)
@@ -222,18 +242,60 @@ struct KnowledgeRepository: Sendable {
                 """
             ).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "score", as: Double.self)) }
         }
-        guard let match = KeywordTerms.ftsQuery(query) else { return [] }
-        // bm25() is lower for better matches.
+        // A chunk matching in both tables (a query of English and Chinese) adds its scores.
+        let matches = KeywordTerms.ftsQueries(query)
+        var scores: [UUID: Double] = [:]
+        for (table, match) in [(Self.wordTable, matches.words), (Self.cjkTable, matches.cjk)] {
+            guard let match else { continue }
+            // `rank` is bm25(), lower for better matches; ordering by it lets FTS5 rank as it
+            // reads, several times faster than ORDER BY bm25(…) (measured on 100,000 chunks).
+            let rows = try await database.sql.raw(
+                """
+                SELECT chunk_id, -rank AS score FROM \(ident: table)
+                WHERE \(ident: table) MATCH \(bind: match) AND knowledge_base_id = \(bind: baseID.uuidString)
+                ORDER BY rank LIMIT \(bind: limit)
+                """
+            ).all()
+            for row in rows {
+                guard let id = UUID(uuidString: try row.decode(column: "chunk_id", as: String.self)) else { continue }
+                scores[id, default: 0] += try row.decode(column: "score", as: Double.self)
+            }
+        }
+        return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.uuidString < $1.key.uuidString }.prefix(limit)
+            .map { ($0.key, $0.value) }
+    }
+
+    // MARK: - Index support
+
+    /// SQLite's full-text tables (revision 0021): words, and CJK runs as trigrams.
+    static let wordTable = "knowledge_chunks_words"
+    static let cjkTable = "knowledge_chunks_fts"
+    static let ftsTables = [wordTable, cjkTable]
+
+    /// Whether PostgreSQL offers pgvector to install.
+    func vectorExtensionAvailable() async throws -> Bool {
+        guard database.isPostgres else { return false }
+        return try await database.sql.raw("SELECT 1 AS one FROM pg_available_extensions WHERE name = 'vector'").first() != nil
+    }
+
+    /// Whether revision 0021 found pgvector and added `knowledge_chunks.embedding_vector`.
+    func hasVectorColumn() async throws -> Bool {
+        guard database.isPostgres else { return false }
         return try await database.sql.raw(
             """
-            SELECT chunk_id, -bm25(knowledge_chunks_fts) AS score FROM knowledge_chunks_fts
-            WHERE knowledge_chunks_fts MATCH \(bind: match) AND knowledge_base_id = \(bind: baseID.uuidString)
-            ORDER BY bm25(knowledge_chunks_fts) LIMIT \(bind: limit)
+            SELECT 1 AS one FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = 'knowledge_chunks' AND column_name = \(bind: PGVectorSQL.column)
             """
-        ).all().compactMap { row in
-            guard let id = UUID(uuidString: try row.decode(column: "chunk_id", as: String.self)) else { return nil }
-            return (id, try row.decode(column: "score", as: Double.self))
-        }
+        ).first() != nil
+    }
+
+    /// Drops the base's HNSW indexes, but the one for `dimension`.
+    private func dropVectorIndexes(of baseID: UUID, keeping dimension: Int?, on sql: any SQLDatabase) async throws {
+        let kept = dimension.map { PGVectorSQL.indexName(base: baseID, dimension: $0) }
+        let names = try await sql.raw(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE \(bind: PGVectorSQL.indexPrefix(base: baseID) + "%")"
+        ).all().map { try $0.decode(column: "indexname", as: String.self) }
+        for name in names where name != kept { try await sql.raw("DROP INDEX IF EXISTS \(ident: name)").run() }
     }
 
     /// The chunks with these ids, with their document's name.

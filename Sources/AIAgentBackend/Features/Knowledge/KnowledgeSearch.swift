@@ -32,8 +32,10 @@ struct KnowledgeSearch: Sendable {
         }
         let baseID = try base.requireID()
         let candidates = max(topK * 4, 20)
+        // The full-text query runs while the query is embedded and the vectors scanned.
+        let usesKeywords = mode != .vector
+        async let keywordSearch = usesKeywords ? repository.keywordSearch(query, in: baseID, limit: candidates) : []
         var vectorHits: [(id: UUID, score: Double)] = []
-        var keywordHits: [(id: UUID, score: Double)] = []
         if mode != .keyword, let modelID = base.embeddingModelID {
             let model = try await gateway.activeModel(modelID, field: "embedding_model_id")
             let embedder = try gateway.embedder(for: model, context: UsageContext(userID: userID, source: .embedding), field: "embedding_model_id")
@@ -45,9 +47,7 @@ struct KnowledgeSearch: Sendable {
             }
             vectorHits = try await vectors.search(vector, in: base, limit: candidates)
         }
-        if mode != .vector {
-            keywordHits = try await repository.keywordSearch(query, in: baseID, limit: candidates)
-        }
+        let keywordHits = try await keywordSearch
         var scores: [UUID: SearchHit.Scores] = [:]
         for (rank, hit) in vectorHits.enumerated() {
             scores[hit.id, default: .init()].vector = hit.score

@@ -127,9 +127,11 @@ import Testing
             let rows = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM knowledge_chunks").first()?.decode(column: "n", as: Int.self)
             #expect(rows == 0)
             if !services.database.isPostgres {
-                let indexed = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM knowledge_chunks_fts").first()?.decode(
-                    column: "n", as: Int.self)
-                #expect(indexed == 0)
+                for table in KnowledgeRepository.ftsTables {
+                    let indexed = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(
+                        column: "n", as: Int.self)
+                    #expect(indexed == 0, "\(table)")
+                }
             }
 
             // The same file in another base is no duplicate.

@@ -28,4 +28,36 @@ import Testing
         #expect(index.nearest(to: [1, 0, 0], limit: 0).isEmpty)
         #expect(index.nearest(to: [0, 0, 1], limit: 10).count == 5)
     }
+
+    /// Rows split across the cores and queries sharing a scan give what one query alone gets.
+    /// Small integers again: every sum is exact, ties are broken by the lower row.
+    @Test func sharedScansAnswerEachQueryAsAScanOfItsOwn() async {
+        let dimension = 24
+        let rows = (0..<5000).map { Self.mixed(dimension, seed: $0) }
+        let index = ExactVectorIndex(
+            version: 1, dimension: dimension, rows: rows.map { row in (UUID(), row.withUnsafeBufferPointer { Data(buffer: $0) }) })
+        let queries = (0..<12).map { Self.mixed(dimension, seed: 10_000 + $0) }
+        let expected: [[Int]] = queries.map { query in
+            let scores: [Float] = rows.map { row in zip(row, query).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+            let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            return Array(order.prefix(7))
+        }
+        #expect(index.nearest(to: queries, limit: 7).map { $0.map(\.row) } == expected)
+        let shared = await withTaskGroup(of: (Int, [Int]).self) { group in
+            for (number, query) in queries.enumerated() {
+                group.addTask { (number, await index.shared(query, limit: 3 + number % 5).map(\.row)) }
+            }
+            return await group.reduce(into: [Int: [Int]]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(shared.count == queries.count)
+        for (number, rows) in shared { #expect(rows == Array(expected[number].prefix(3 + number % 5))) }
+    }
+
+    /// Integers in -4...4, scrambled by a multiplicative hash.
+    static func mixed(_ count: Int, seed: Int) -> [Float] {
+        (0..<count).map { lane in
+            let hash = UInt64(seed * 1000 + lane) &* 0x9E37_79B9_7F4A_7C15
+            return Float(Int((hash ^ (hash >> 29)) % 9) - 4)
+        }
+    }
 }
