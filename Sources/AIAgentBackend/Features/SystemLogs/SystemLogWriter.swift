@@ -47,8 +47,9 @@ final class SystemLogWriter: Service, Sendable {
                 }
             }
         }
-        // Shutting down: what is still buffered is written before the database closes.
-        await writeBuffered()
+        // Shutting down: what is still buffered is written before the database closes. Not
+        // when cancelled: then every service stops at once and the database may be closed already.
+        if !Task.isCancelled { await writeBuffered() }
     }
 
     func writeBuffered() async {
