@@ -79,7 +79,7 @@ struct AppServices: @unchecked Sendable {
         // Created last: an HTTP client must be shut down, which only the running application does.
         gateway = LLMGateway(
             database: database, secrets: SecretBox(settings: settings), logger: logger, httpClient: LLMGateway.makeHTTPClient(),
-            invalidations: invalidations)
+            invalidations: invalidations, timeout: settings.llmTimeout)
         agentEgress = EgressClient(
             policy: EgressPolicy(
                 allowlist: settings.agentHTTPAllowlist, settingName: "AGENT_HTTP_ALLOWLIST",

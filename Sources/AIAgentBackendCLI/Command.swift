@@ -55,8 +55,11 @@ struct Serve: AsyncParsableCommand {
         output.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "ai-agent-backend")
         let app = try await buildApplication(settings: settings, logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        // Listed last, so told first: its clock starts with the shutdown.
+        let deadline = ShutdownDeadline(timeout: settings.shutdownTimeout, logger: logger)
+        let services: [any Service] = [app, deadline]
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = ShutdownDeadline.gracefulPart(of: settings.shutdownTimeout)
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch {

@@ -45,9 +45,13 @@ public final class DatabaseService: Sendable {
         }
     }
 
-    /// A database handle for one unit of work.
+    /// A database handle for one unit of work; after `shutdown()`, one that refuses all work.
     public var database: any Database {
-        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        let eventLoop = databases.eventLoopGroup.any()
+        if let database = databases.database(logger: logger, on: eventLoop) { return database }
+        return ClosedDatabase(
+            context: DatabaseContext(configuration: databases.configuration()!, logger: logger, eventLoop: eventLoop),
+            dialect: url.isSQLite ? SQLiteDialect() : PostgresDialect())
     }
 
     var sql: any SQLDatabase { database as! any SQLDatabase }

@@ -3,8 +3,9 @@ import NIOCore
 import Synchronization
 import Logging
 
-/// Turns every failure into the API's JSON error body. Unknown errors are logged with
-/// their details and answered with a generic 500; a path known under another method
+/// Turns every failure into the API's JSON error body. A database outage answers 503
+/// `database_unavailable` with `Retry-After`; unknown errors are logged with their
+/// details and answered with a generic 500; a path known under another method
 /// answers 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
@@ -19,6 +20,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return try APIError.payloadTooLarge(limit: context.maxUploadSize).response(from: request, context: context)
         } catch let error as HTTPError {
             return try translate(error, request: request).response(from: request, context: context)
+        } catch  where DatabaseOutage.isOutage(error) {
+            // Not an error of ours: /health reports the outage, so one line per request is enough.
+            context.logger.notice("database unavailable", metadata: ["error": "\(error)"])
+            return try APIError.databaseUnavailable.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try APIError.internal.response(from: request, context: context)

@@ -44,6 +44,8 @@ public struct Settings: Sendable {
     public var validateResponses = false
     /// Bounded wait for in-flight requests on SIGTERM/SIGINT.
     public var shutdownTimeout: Duration = .seconds(30)
+    /// The longest an LLM provider may take to connect and start answering, and then between two streamed chunks.
+    public var llmTimeout: Duration = .seconds(60)
     public var accessTokenLifetime: Duration = .seconds(30 * 60)
     public var refreshTokenLifetime: Duration = .seconds(7 * 86_400)
     public var bcryptCost = 12
@@ -152,6 +154,7 @@ public struct Settings: Sendable {
         metricsToken = reader.optionalString("METRICS_TOKEN")
         validateResponses = try reader.bool("VALIDATE_RESPONSES", default: validateResponses)
         shutdownTimeout = try reader.seconds("SHUTDOWN_TIMEOUT", default: shutdownTimeout)
+        llmTimeout = try reader.seconds("LLM_TIMEOUT_SECONDS", default: llmTimeout)
         accessTokenLifetime = .seconds(60 * (try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, in: 1...1440)))
         refreshTokenLifetime = .seconds(86_400 * (try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, in: 1...365)))
         bcryptCost = try reader.integer("BCRYPT_COST", default: bcryptCost, in: 4...16)
@@ -307,8 +310,9 @@ final class SettingsReader {
     }
 
     func seconds(_ name: String, default fallback: Duration) throws(SettingsError) -> Duration {
-        try parsed(name, default: fallback, accepts: "a number of seconds greater than 0") { text in
-            guard let value = Double(text), value > 0, value.isFinite else { throw Invalid() }
+        try parsed(name, default: fallback, accepts: "a number of seconds greater than 0 (at most 1e9)") { text in
+            // Bounded: a huge value would overflow the conversion to milliseconds.
+            guard let value = Double(text), value > 0, value <= 1e9 else { throw Invalid() }
             return .milliseconds(Int64(value * 1000))
         }
     }

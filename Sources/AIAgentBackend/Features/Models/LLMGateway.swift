@@ -22,9 +22,9 @@ struct ActiveModel: Sendable {
     let maxTokens: Int?
     let contextTokens: Int?
 
-    init(_ config: ModelConfig, secrets: SecretBox) throws {
+    init(_ config: ModelConfig, secrets: SecretBox, timeout: Duration) throws {
         id = try config.requireID()
-        configuration = try config.providerConfiguration(secrets: secrets)
+        configuration = try config.providerConfiguration(secrets: secrets, timeout: timeout)
         temperature = config.temperature
         maxTokens = config.maxTokens
         contextTokens = config.contextTokens
@@ -39,19 +39,25 @@ struct LLMGateway: Sendable {
     let logger: Logger
     let httpClient: HTTPClient
     let invalidations: InvalidationBus
+    /// `LLM_TIMEOUT_SECONDS`, applied to every call.
+    let timeout: Duration
     /// Reading and decrypting the configuration cost more than half a millisecond of every
     /// chat message before the model was even asked. A change drops the entry on every
     /// replica at once; without Redis, other replicas see it within this time.
     static let activeModelTTL: Duration = .seconds(5)
     private let activeModels = ExpiringMap<UUID, ActiveModel>(maxEntries: 1_000)
 
-    init(database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient, invalidations: InvalidationBus) {
+    init(
+        database: DatabaseService, secrets: SecretBox, logger: Logger, httpClient: HTTPClient, invalidations: InvalidationBus,
+        timeout: Duration
+    ) {
         configs = ModelConfigRepository(database: database)
         usageRecords = LLMUsageRepository(database: database)
         self.secrets = secrets
         self.logger = logger
         self.httpClient = httpClient
         self.invalidations = invalidations
+        self.timeout = timeout
         invalidations.subscribe(.modelConfigs, activeModels.invalidate)
     }
 
@@ -89,7 +95,7 @@ struct LLMGateway: Sendable {
         if let model = activeModels[id] { return model }
         guard let config = try await configs.config(withID: id) else { throw missing() }
         guard config.isActive else { throw APIError.conflict("the model configuration '\(config.name)' is disabled") }
-        let model = try ActiveModel(config, secrets: secrets)
+        let model = try ActiveModel(config, secrets: secrets, timeout: timeout)
         activeModels.set(model, for: id, ttl: Self.activeModelTTL)
         return model
     }

@@ -30,10 +30,10 @@ final class ModelConfig: Model, @unchecked Sendable {
     var kind: ProviderConfiguration.Kind { ProviderConfiguration.Kind(rawValue: provider) ?? .openaiCompatible }
 
     /// The provider layer's configuration, with the key decrypted.
-    func providerConfiguration(secrets: SecretBox) throws(APIError) -> ProviderConfiguration {
+    func providerConfiguration(secrets: SecretBox, timeout: Duration) throws(APIError) -> ProviderConfiguration {
         let apiKey = try apiKeyEncrypted.map { (sealed) throws(APIError) in try secrets.open(sealed) } ?? ""
         return ProviderConfiguration(
-            kind: kind, baseURL: baseURL, apiKey: apiKey, model: model,
+            kind: kind, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout,
             inputPricePerMillion: inputPricePerMillion, outputPricePerMillion: outputPricePerMillion)
     }
 }

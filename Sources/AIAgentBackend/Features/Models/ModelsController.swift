@@ -134,7 +134,7 @@ struct ModelsController {
     /// A real one-token call; `error` is the start of the failure (see `shortError`).
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> TestResult {
         let config = try await configs.find(context.parameters.require("id", as: UUID.self))
-        let model = try ActiveModel(config, secrets: gateway.secrets)
+        let model = try ActiveModel(config, secrets: gateway.secrets, timeout: gateway.timeout)
         let provider = gateway.provider(for: model, context: UsageContext(userID: context.principal?.userID, source: .test))
         let result = await provider.testConnection()
         return TestResult(

@@ -49,10 +49,10 @@ final class SystemLogWriter: Service, Sendable {
                 }
             }
         }
-        // Shutting down: what is still buffered is written before the database closes. A
-        // start that never reached the schema (stopped while waiting for the database) has
-        // no table to write to, and its database may already be closed.
-        if writing.load(ordering: .acquiring) { await writeBuffered() }
+        // Shutting down: what is still buffered is written before the database closes. Not
+        // when cancelled (every service then stops at once and the database may be closed
+        // already), nor after a start that never reached the schema (no table to write to).
+        if writing.load(ordering: .acquiring), !Task.isCancelled { await writeBuffered() }
     }
 
     func writeBuffered() async {

@@ -25,7 +25,16 @@ struct LLMMetrics: Sendable {
 
     private var dimensions: [(String, String)] { [("provider", provider), ("model", model)] }
 
+    /// The metrics of a request that begins now: counted in `llm_requests_in_flight` until `finished`,
+    /// so a request or stream that never ends shows there.
+    static func started(configuration: ProviderConfiguration, model: String) -> LLMMetrics {
+        let metrics = LLMMetrics(configuration: configuration, model: model)
+        Meter(label: "llm_requests_in_flight", dimensions: metrics.dimensions).increment()
+        return metrics
+    }
+
     func finished(status: String, after duration: Duration) {
+        Meter(label: "llm_requests_in_flight", dimensions: dimensions).decrement()
         Counter(label: "llm_requests_total", dimensions: dimensions + [("status", status)]).increment()
         Timer(label: "llm_request_duration_seconds", dimensions: dimensions).record(duration: duration)
     }

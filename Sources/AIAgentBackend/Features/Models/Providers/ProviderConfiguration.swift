@@ -28,7 +28,7 @@ public struct ProviderConfiguration: Sendable, Equatable {
         baseURL: String? = nil,
         apiKey: String,
         model: String,
-        timeout: Duration = ProviderConfiguration.defaultTimeout(),
+        timeout: Duration = .seconds(60),
         maxRetries: Int = 3,
         retryBaseDelay: Duration = .milliseconds(500),
         inputPricePerMillion: Double? = nil,
@@ -43,16 +43,6 @@ public struct ProviderConfiguration: Sendable, Equatable {
         self.retryBaseDelay = retryBaseDelay
         self.inputPricePerMillion = inputPricePerMillion
         self.outputPricePerMillion = outputPricePerMillion
-    }
-
-    /// `LLM_TIMEOUT_SECONDS` from the environment; 60 seconds when unset or not a number of
-    /// seconds between 0 and a day.
-    public static func defaultTimeout(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
-        guard let text = environment["LLM_TIMEOUT_SECONDS"], let seconds = Double(text), seconds > 0, seconds <= 86_400
-        else {
-            return .seconds(60)
-        }
-        return .seconds(seconds)
     }
 
     /// The URL requests are posted to.

@@ -32,7 +32,7 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
 
     func complete(_ request: ChatRequest) async throws -> ChatResponse {
         let model = request.model ?? configuration.model
-        let metrics = LLMMetrics(configuration: configuration, model: model)
+        let metrics = LLMMetrics.started(configuration: configuration, model: model)
         let start = ContinuousClock.now
         do {
             let httpRequest = try makeHTTPRequest(format.body(for: request, model: model, stream: false))
@@ -54,7 +54,7 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
     /// A JSON call to another endpoint of the provider (`/embeddings`), with the retries and
     /// timeouts of `complete`; returns the response body.
     func post(_ body: JSONValue, to url: String, model: String) async throws -> Data {
-        let metrics = LLMMetrics(configuration: configuration, model: model)
+        let metrics = LLMMetrics.started(configuration: configuration, model: model)
         let start = ContinuousClock.now
         do {
             let httpRequest = try makeHTTPRequest(body, url: url)
@@ -84,7 +84,7 @@ struct ProviderTransport<Format: WireFormat>: Sendable {
         into continuation: AsyncThrowingStream<ChatStreamEvent, Error>.Continuation
     ) async {
         let model = request.model ?? configuration.model
-        let metrics = LLMMetrics(configuration: configuration, model: model)
+        let metrics = LLMMetrics.started(configuration: configuration, model: model)
         let start = ContinuousClock.now
         do {
             let httpRequest = try makeHTTPRequest(format.body(for: request, model: model, stream: true))

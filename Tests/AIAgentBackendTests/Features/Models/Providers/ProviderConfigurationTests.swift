@@ -24,12 +24,12 @@ import Testing
         #expect(configuration.endpoint == endpoint)
     }
 
-    @Test func timeoutComesFromLLMTimeoutSeconds() {
-        #expect(ProviderConfiguration.defaultTimeout(environment: [:]) == .seconds(60))
-        #expect(ProviderConfiguration.defaultTimeout(environment: ["LLM_TIMEOUT_SECONDS": "2.5"]) == .milliseconds(2500))
-        #expect(ProviderConfiguration.defaultTimeout(environment: ["LLM_TIMEOUT_SECONDS": "soon"]) == .seconds(60))
-        #expect(ProviderConfiguration.defaultTimeout(environment: ["LLM_TIMEOUT_SECONDS": "0"]) == .seconds(60))
-        #expect(ProviderConfiguration.defaultTimeout(environment: ["LLM_TIMEOUT_SECONDS": "1e30"]) == .seconds(60))
+    @Test func timeoutComesFromLLMTimeoutSeconds() throws {
+        #expect(try Settings(values: [:]).llmTimeout == .seconds(60))
+        #expect(try Settings(values: ["LLM_TIMEOUT_SECONDS": "2.5"]).llmTimeout == .milliseconds(2500))
+        for bad in ["soon", "0", "1e30"] {
+            #expect(throws: SettingsError.self, "\(bad)") { try Settings(values: ["LLM_TIMEOUT_SECONDS": bad]) }
+        }
     }
 
     @Test func costIsPricePerMillionTokens() {
