@@ -87,7 +87,8 @@ import TestSupport
             let limited = services.catalog.all.filter { $0.contract.rateLimit != nil }.map { "\($0.method.rawValue) \($0.path)" }
             #expect(
                 Set(limited) == [
-                    "POST /api/v1/runs", "POST /api/v1/projects/:id/generations", "POST /api/v1/chat/sessions/:id/messages",
+                    "POST /api/v1/runs", "POST /api/v1/projects/:id/steps/try", "POST /api/v1/projects/:id/generations",
+                    "POST /api/v1/chat/sessions/:id/messages",
                     "POST /api/v1/chat/sessions/:id/regenerate", "POST /api/v1/agents/:id/run", "POST /api/v1/projects/:id/imports",
                     "POST /api/v1/knowledge-bases/:id/documents", "POST /api/v1/knowledge-bases/:id/documents/fetch",
                 ])
