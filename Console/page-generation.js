@@ -148,8 +148,9 @@ async function projectGenerations(container, { can, navigate }, projectID) {
   await table.first();
 }
 
-// A draft case, read-only: its steps and assertions, marks, and verification evidence.
-function caseView(draft) {
+// A draft case, read-only: its steps and assertions, marks, and verification evidence. With
+// `editable`, a button answers "edit": the draft is then opened in the case editor.
+function caseView(draft, editable = false) {
   const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
   const assertionText = (item) => [item.type, item.name, item.path, item.op, item.equals ?? item.value ?? item.in ?? item.lt_ms].filter((part) => part !== undefined && part !== null).map(pretty).join(" ");
   const steps = (draft.definition.steps || []).map((step, index) => h("li", { class: "step" },
@@ -176,10 +177,10 @@ function caseView(draft) {
     draft.reason ? h("p", { class: "form-error" }, draft.reason) : null,
     h("h3", {}, t("generation.steps")), h("ol", { class: "steps" }, steps),
     h("h3", {}, t("generation.evidence")), evidence.length ? h("ol", { class: "steps" }, evidence) : h("p", { class: "muted" }, t("generation.noEvidence"))),
-  [{ label: t("common.close"), value: true, class: "primary" }]);
+  [...(editable ? [{ label: t("generation.editInEditor"), value: "edit" }] : []), { label: t("common.close"), value: true, class: "primary" }]);
 }
 
-async function generationPage(container, { can }, projectID, generationID) {
+async function generationPage(container, { can, navigate }, projectID, generationID) {
   const base = `/projects/${projectID}/generations/${generationID}`;
   const state = { generation: await api.get(base), stages: {}, log: [] };
   const statusSlot = h("span", {});
@@ -247,9 +248,18 @@ async function generationPage(container, { can }, projectID, generationID) {
 
   function reviewPanel(current, drafts) {
     const byRef = new Map(drafts.map((draft) => [draft.ref, draft]));
-    const caseLink = (ref) => (byRef.has(ref) ? h("button", { type: "button", class: "link", onclick: () => caseView(byRef.get(ref)) }, ref) : ref);
     const outcome = current.review;
     const acceptable = (draft) => draft.status !== "rejected" && !draft.accepted_case_id && current.status === "succeeded";
+    // Read-only until edited: editing accepts the draft (once) and opens the case it became.
+    async function open(draft) {
+      const editable = can("testcase:update") && (draft.accepted_case_id || (acceptable(draft) && can("testcase:create")));
+      if ((await caseView(draft, editable)) !== "edit") return;
+      try {
+        const caseID = draft.accepted_case_id || (await api.post(`${base}/accept`, { case_ids: [draft.id] })).cases[0].id;
+        navigate(`/testing/projects/${projectID}/cases/${caseID}`);
+      } catch (error) { toast(error.message, "error"); }
+    }
+    const caseLink = (ref) => (byRef.has(ref) ? h("button", { type: "button", class: "link", onclick: () => open(byRef.get(ref)) }, ref) : ref);
     const boxes = new Map(drafts.filter(acceptable).map((draft) => [draft.id, h("input", { type: "checkbox", id: `accept-${draft.ref}`, value: draft.id, "aria-label": t("generation.select", { ref: draft.ref }) })]));
     return h("div", {},
       outcome ? h("section", { class: "panel" }, h("h2", {}, t("generation.traceability")),
@@ -267,7 +277,7 @@ async function generationPage(container, { can }, projectID, generationID) {
             h("td", {}, boxes.get(draft.id) || (draft.accepted_case_id ? t("generation.accepted") : "")),
             h("td", {}, draft.ref), h("td", {}, draft.name), h("td", {}, t(`generation.kind.${draft.kind}`)), h("td", {}, t(`generation.priority.${draft.priority}`)),
             h("td", {}, badge(draft.status, "generation.caseStatus"), draft.reason ? h("div", { class: "muted small" }, draft.reason) : null),
-            h("td", {}, h("button", { type: "button", onclick: () => caseView(draft) }, t("generation.view"))))))),
+            h("td", {}, h("button", { type: "button", onclick: () => open(draft) }, t("generation.view"))))))),
         boxes.size && can("testcase:create") ? acceptForm(boxes) : null));
   }
 

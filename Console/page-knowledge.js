@@ -241,12 +241,18 @@ export async function knowledgeChoice(name) {
   };
 }
 
-// The cited passage, with where it sits: its document, heading path and place in the text.
-function openCitation(citation) {
+// The cited passage in its context (the chunks before and after it in its document, when
+// they can be read), with where it sits: its document, heading path and place in the text.
+async function openCitation(citation) {
+  const context = await api.get(`/knowledge-bases/${citation.knowledge_base_id}/chunks/${citation.chunk_id}/context?radius=1`).catch(() => null);
+  const chunks = context ? context.chunks : [];
+  const passage = (chunk) => chunk.id === citation.chunk_id
+    ? h("blockquote", { class: "cited-text" }, citation.text)
+    : h("blockquote", { class: "context-text muted" }, chunk.text);
   return dialog(t("knowledge.citation", { index: citation.index }), h("div", { class: "citation-view" },
     h("p", {}, h("strong", {}, citation.document_name), citation.heading_path.length ? ` › ${headingPath(citation.heading_path)}` : ""),
     h("p", { class: "muted" }, t("knowledge.offsets", { start: citation.start_offset, end: citation.end_offset })),
-    h("blockquote", { class: "cited-text" }, citation.text),
+    chunks.some((chunk) => chunk.id === citation.chunk_id) ? chunks.map(passage) : h("blockquote", { class: "cited-text" }, citation.text),
     h("p", {}, h("a", { href: `/ai/knowledge/${citation.knowledge_base_id}`, onclick: (event) => { document.querySelector(".overlay")?.remove(); linkHandler(event); } }, t("knowledge.openBase")))),
   [{ label: t("common.close"), value: true, class: "primary" }]);
 }

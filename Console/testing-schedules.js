@@ -6,6 +6,12 @@ import { t } from "./i18n.js";
 import { allItems, link, projectFrame, projectPath, statusBadge } from "./testing-common.js";
 import { confirmAction, field, formDialog } from "./ui.js";
 
+// The config fields each channel type reads (ChannelConfig.fields(of:) on the server).
+const CHANNEL_FIELDS = {
+  webhook: ["url", "secret"], dingtalk: ["url", "secret"], feishu: ["url", "secret"], wecom: ["url"], slack: ["url"],
+  email: ["host", "port", "username", "password", "from", "to", "starttls"],
+};
+
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 function describeField(value, unit, name = (item) => item) {
@@ -78,19 +84,40 @@ export async function schedulesTab(container, { project, can, navigate }) {
     try { await api.del(path); reload(); } catch (error) { toast(error.message, "error"); }
   }
 
+  // Each type shows only the fields it reads (the API refuses any other): a URL (and a signing
+  // secret for webhook, DingTalk and Feishu), or for e-mail the SMTP server and recipients.
+  // A secret left empty keeps the stored one.
   async function editChannel(channel) {
+    const config = (channel && channel.config) || {};
     const fields = [
       field("name", t("testing.name"), { value: channel && channel.name, required: true }),
-      field("type", t("testing.channelType"), { options: ["webhook", "dingtalk", "feishu", "wecom", "slack", "email"].map((type) => [type, type]), value: channel && channel.type }),
-      field("url", t("testing.url"), { value: channel && channel.config.url, placeholder: "https://" }),
+      field("type", t("testing.channelType"), { options: Object.keys(CHANNEL_FIELDS).map((type) => [type, type]), value: channel && channel.type }),
+      field("url", t("testing.url"), { value: config.url, placeholder: "https://" }),
       field("secret", t("testing.channelSecret"), { type: "password", placeholder: channel ? t("testing.secretKept") : "" }),
-      field("to", t("testing.emailTo"), { value: channel && (channel.config.to || []).join(", ") }),
+      field("host", t("testing.smtpHost"), { value: config.host, placeholder: "smtp.example.com" }),
+      field("port", t("testing.smtpPort"), { type: "number", value: config.port, placeholder: "587" }),
+      field("username", t("testing.smtpUsername"), { value: config.username }),
+      field("password", t("testing.smtpPassword"), { type: "password", placeholder: channel ? t("testing.secretKept") : "" }),
+      field("from", t("testing.emailFrom"), { value: config.from, placeholder: "tests@example.com" }),
+      field("to", t("testing.emailTo"), { value: (config.to || []).join(", ") }),
+      field("starttls", t("testing.smtpStarttls"), { options: [["true", t("testing.yes")], ["false", t("testing.no")]], value: String(config.starttls ?? true) }),
     ];
-    const value = (name) => fields.find((item) => item.name === name).input.value;
+    const byName = Object.fromEntries(fields.map((item) => [item.name, item]));
+    const value = (name) => byName[name].input.value.trim();
+    const show = () => {
+      const used = CHANNEL_FIELDS[value("type")];
+      for (const item of fields.slice(2)) item.element.hidden = !used.includes(item.name);
+    };
+    byName.type.input.addEventListener("change", show);
+    show();
     const saved = await formDialog(channel ? channel.name : t("testing.newChannel"), fields, () => {
-      const config = { url: value("url") || null, secret: value("secret") || (channel ? "***" : null) };
-      if (value("to")) config.to = value("to").split(",").map((item) => item.trim()).filter(Boolean);
-      const body = { name: value("name"), type: value("type"), config, events: ["run_failed", "run_recovered"] };
+      const settings = {};
+      for (const name of CHANNEL_FIELDS[value("type")]) {
+        const text = value(name);
+        if (!text) continue;
+        settings[name] = name === "port" ? Number(text) : name === "starttls" ? text === "true" : name === "to" ? text.split(",").map((item) => item.trim()).filter(Boolean) : text;
+      }
+      const body = { name: value("name"), type: value("type"), config: settings, events: ["run_failed", "run_recovered"] };
       return channel ? api.put(`/projects/${project.id}/notifications/${channel.id}`, body) : api.post(`/projects/${project.id}/notifications`, body);
     });
     if (saved) reload();

@@ -258,6 +258,43 @@ def test_a_tester_runs_a_suite_live_opens_a_failed_step_copies_its_curl_and_down
     assert "<testsuite" in junit and "pets are created" in junit and "failures=\"1\"" in junit
 
 
+def test_an_email_channel_is_set_up_with_its_smtp_fields_and_its_password_kept(console, users, seeded):
+    page = console.page
+    pid = seeded["project"]["id"]
+    sign_in(console, TESTER)
+    visit(console, f"/testing/projects/{pid}/schedules", "table.data, p.empty")
+    page.get_by_role("button", name="New channel").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name", exact=True).fill("Mail the team")
+    expect(dialog.get_by_label("URL", exact=True)).to_be_visible()
+    dialog.get_by_label("Channel", exact=True).select_option("email")
+    # Only the fields e-mail reads are shown (the API refuses any other).
+    expect(dialog.get_by_label("URL", exact=True)).to_be_hidden()
+    dialog.get_by_label("SMTP server").fill("smtp.example.com")
+    dialog.get_by_label("SMTP port").fill("2525")
+    dialog.get_by_label("SMTP user name").fill("mailer")
+    dialog.get_by_label("SMTP password").fill("smtp-secret-value")
+    dialog.get_by_label("Sender address").fill("tests@example.com")
+    dialog.get_by_label("Email recipients (comma-separated)").fill("a@example.com, b@example.com")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("row", name="Mail the team")).to_be_visible()
+    channels = users["tester"].call("GET", f"/api/v1/projects/{pid}/notifications")["items"]
+    channel = next(item for item in channels if item["name"] == "Mail the team")
+    assert channel["type"] == "email"
+    config = channel["config"]
+    assert (config["host"], config["port"], config["username"], config["from"]) == ("smtp.example.com", 2525, "mailer", "tests@example.com")
+    assert config["to"] == ["a@example.com", "b@example.com"] and config["password"] != "smtp-secret-value"
+    # Edited without typing the password again: the stored one is kept (still set, still masked).
+    page.get_by_role("row", name="Mail the team").get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("SMTP server")).to_have_value("smtp.example.com")
+    dialog.get_by_label("SMTP port").fill("587")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    channel = users["tester"].call("GET", f"/api/v1/projects/{pid}/notifications/{channel['id']}")
+    assert channel["config"]["port"] == 587 and channel["config"]["password"] not in (None, "", "smtp-secret-value")
+
+
 def test_a_viewer_sees_but_cannot_edit(console, users, seeded, app):
     page = console.page
     pid = seeded["project"]["id"]

@@ -188,6 +188,15 @@ def test_a_tester_generates_with_verification_then_accepts_two_cases_into_a_suit
     expect(page.locator("#run-result li")).to_have_count(2)
     assert not serious_violations(page)
 
+    # Read-only until edited: editing a draft accepts it and opens the case it became in the case editor.
+    page.locator('#drafts tr[data-ref="C2"]').get_by_role("button", name="View").click()
+    page.get_by_role("dialog").get_by_role("button", name="Edit in the case editor").click()
+    expect(page.locator("#case-name")).to_be_visible()
+    drafts = world["tester"].call("GET", f"/api/v1/projects/{project['id']}/generations/{generation_id}/cases")["items"]
+    c2 = next(draft for draft in drafts if draft["ref"] == "C2")
+    assert c2["accepted_case_id"] and page.url.endswith(f"/cases/{c2['accepted_case_id']}")
+    expect(page.locator("#case-name")).to_have_value(c2["name"])
+
 
 def drop_files(page, selector, files):
     transfer = page.evaluate_handle("""(files) => {

@@ -16,6 +16,7 @@ struct KnowledgeController {
     static let defaultChunkSize = 512
     static let chunkSizes = 32...8_192
     static let fetchTimeout: Duration = .seconds(30)
+    static let maxContextRadius = 5
 
     func register(on routes: SecuredRoutes) {
         let bases = routes.group("knowledge-bases")
@@ -51,6 +52,14 @@ struct KnowledgeController {
                     """,
                 body: SearchInput.self, as: "KnowledgeSearch", requiring: ["query"], returns: SearchResults.self, errors: [.conflict, .badGateway]),
             use: searchBase)
+
+        bases.get(
+            ":id/chunks/:chunk_id/context", .permission(.knowledgeRead),
+            RouteContract(
+                "A chunk in its context",
+                description: "The chunk (a citation's `chunk_id`, a search hit's) with the `radius` chunks before and after it in its document.",
+                query: [.integer("radius", in: 0...Self.maxContextRadius, "Chunks on each side (default 1)")], returns: ChunkContext.self),
+            use: chunkContext)
 
         let documents = routes.group("knowledge-bases/:id/documents")
         documents.get(
@@ -194,6 +203,15 @@ struct KnowledgeController {
 
     @Sendable func getDocument(_ request: Request, context: AppRequestContext) async throws -> KnowledgeDocumentResponse {
         try KnowledgeDocumentResponse(try await document(context))
+    }
+
+    @Sendable func chunkContext(_ request: Request, context: AppRequestContext) async throws -> ChunkContext {
+        let id = try context.parameters.require("chunk_id", as: UUID.self)
+        let radius = request.uri.queryParameters["radius"].flatMap { Int($0) } ?? 1
+        guard let chunks = try await repository.chunkInContext(id, in: try await base(context), radius: radius) else {
+            throw APIError.notFound("no chunk \(id) in this knowledge base")
+        }
+        return ChunkContext(chunkID: id, chunks: chunks.map(ChunkContext.Chunk.init))
     }
 
     @Sendable func deleteDocument(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -301,23 +301,37 @@ struct KnowledgeRepository: Sendable {
     /// The chunks with these ids, with their document's name.
     func chunks(_ ids: [UUID]) async throws -> [UUID: StoredChunk] {
         guard !ids.isEmpty else { return [:] }
+        let chunks = try await storedChunks(where: "c.id IN (\(binds: ids))")
+        return Dictionary(uniqueKeysWithValues: chunks.map { ($0.id, $0) })
+    }
+
+    /// A chunk of `base` with the `radius` chunks before and after it in its document, in
+    /// document order: a citation in its context. Nil when the base has no such chunk.
+    func chunkInContext(_ id: UUID, in base: KnowledgeBase, radius: Int) async throws -> [StoredChunk]? {
+        guard let cited = try await storedChunks(where: "c.id = \(bind: id) AND c.knowledge_base_id = \(bind: base.requireID())").first
+        else { return nil }
+        return try await storedChunks(
+            where: """
+                c.document_id = \(bind: cited.documentID) AND c.position BETWEEN \(bind: cited.position - radius) AND \(bind: cited.position + radius)
+                """
+        ).sorted { $0.position < $1.position }
+    }
+
+    private func storedChunks(where condition: SQLQueryString) async throws -> [StoredChunk] {
         let rows = try await database.sql.raw(
             """
             SELECT c.id, c.document_id, d.name AS document_name, c.position, c.text, c.heading_path, c.start_offset, c.end_offset
-            FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id WHERE c.id IN (\(binds: ids))
+            FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id WHERE \(condition)
             """
         ).all()
-        var chunks: [UUID: StoredChunk] = [:]
-        for row in rows {
-            let id = try row.decode(column: "id", as: UUID.self)
-            let path = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "heading_path", as: String.self).utf8))
-            chunks[id] = StoredChunk(
-                id: id, documentID: try row.decode(column: "document_id", as: UUID.self),
+        return try rows.map { row in
+            StoredChunk(
+                id: try row.decode(column: "id", as: UUID.self), documentID: try row.decode(column: "document_id", as: UUID.self),
                 documentName: try row.decode(column: "document_name", as: String.self), position: try row.decode(column: "position", as: Int.self),
-                text: try row.decode(column: "text", as: String.self), headingPath: path,
+                text: try row.decode(column: "text", as: String.self),
+                headingPath: try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "heading_path", as: String.self).utf8)),
                 start: try row.decode(column: "start_offset", as: Int.self), end: try row.decode(column: "end_offset", as: Int.self))
         }
-        return chunks
     }
 }
 

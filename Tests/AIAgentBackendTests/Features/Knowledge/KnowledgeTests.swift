@@ -64,6 +64,23 @@ import Testing
                 #expect(String(String.UnicodeScalarView(scalars[start..<end])) == top["text"]?.string)
                 #expect(top["highlights"]?.array?.isEmpty == false)
 
+                // A hit (or a citation) in its context: the chunk with its neighbours, in document order.
+                let chunkID = try #require(top["chunk_id"]?.string)
+                let around = try await client.call(.get, "/api/v1/knowledge-bases/\(base)/chunks/\(chunkID)/context?radius=1", token: token) {
+                    try $0.json()
+                }
+                let chunks = try #require(around["chunks"]?.array)
+                let positions = chunks.compactMap { $0["position"]?.number }
+                #expect(chunks.count >= 2 && positions == positions.sorted() && Set(chunks.compactMap { $0["document_id"]?.string }).count == 1)
+                #expect(positions.last! - positions.first! == Double(chunks.count - 1))
+                #expect(chunks.contains { $0["id"]?.string == chunkID && $0["text"] == top["text"] })
+                try await client.call(.get, "/api/v1/knowledge-bases/\(base)/chunks/\(UUID())/context", token: token) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.call(.get, "/api/v1/knowledge-bases/\(base)/chunks/\(chunkID)/context?radius=9", token: token) {
+                    #expect($0.status == .unprocessableContent)
+                }
+
                 let chinese = try await client.search(base, ["query": "混合检索如何合并结果", "mode": "keyword"], token: token)
                 #expect(chinese["items"]?.array?.first?["document_name"]?.string == "检索.txt")
                 let vector = try await client.search(base, ["query": "archived invoices", "mode": "vector", "top_k": 1], token: token)
