@@ -211,7 +211,7 @@ struct KnowledgeController {
         guard let chunks = try await repository.chunkInContext(id, in: try await base(context), radius: radius) else {
             throw APIError.notFound("no chunk \(id) in this knowledge base")
         }
-        return ChunkContext(chunkID: id, chunks: chunks.map(ChunkContext.Chunk.init))
+        return ChunkContext(chunkID: id, chunks: chunks)
     }
 
     @Sendable func deleteDocument(_ request: Request, context: AppRequestContext) async throws -> Response {

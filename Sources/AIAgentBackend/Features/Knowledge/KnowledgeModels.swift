@@ -150,34 +150,8 @@ struct KnowledgeDocumentResponse: Codable, ResponseEncodable, Sendable {
 
 /// A chunk with its neighbours in its document, in document order.
 struct ChunkContext: Codable, ResponseEncodable, Sendable {
-    struct Chunk: Codable, Sendable {
-        let id: UUID
-        let documentID: UUID
-        let documentName: String
-        let position: Int
-        let text: String
-        let headingPath: [String]
-        /// Unicode scalar offsets in the document's parsed text, end exclusive.
-        let startOffset: Int
-        let endOffset: Int
-
-        enum CodingKeys: String, CodingKey {
-            case id, position, text
-            case documentID = "document_id"
-            case documentName = "document_name"
-            case headingPath = "heading_path"
-            case startOffset = "start_offset"
-            case endOffset = "end_offset"
-        }
-
-        init(_ chunk: StoredChunk) {
-            (id, documentID, documentName, position, text) = (chunk.id, chunk.documentID, chunk.documentName, chunk.position, chunk.text)
-            (headingPath, startOffset, endOffset) = (chunk.headingPath, chunk.start, chunk.end)
-        }
-    }
-
     let chunkID: UUID
-    let chunks: [Chunk]
+    let chunks: [StoredChunk]
 
     enum CodingKeys: String, CodingKey {
         case chunks

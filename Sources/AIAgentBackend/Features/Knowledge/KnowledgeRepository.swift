@@ -335,13 +335,23 @@ struct KnowledgeRepository: Sendable {
     }
 }
 
-struct StoredChunk: Sendable {
+struct StoredChunk: Codable, Sendable {
     let id: UUID
     let documentID: UUID
     let documentName: String
     let position: Int
     let text: String
     let headingPath: [String]
+    /// Unicode scalar offsets in the document's parsed text, end exclusive.
     let start: Int
     let end: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, position, text
+        case documentID = "document_id"
+        case documentName = "document_name"
+        case headingPath = "heading_path"
+        case start = "start_offset"
+        case end = "end_offset"
+    }
 }
