@@ -46,9 +46,12 @@ import Testing
         deinit { if process.isRunning { process.terminate() } }
     }
 
-    /// An in-process app on a fresh PostgreSQL database that only enqueues.
+    /// An in-process app on a fresh PostgreSQL database that only enqueues (two hundred runs
+    /// in seconds from one token: the rate limits are not what these tests measure).
     static func withQueueOnly(_ body: @escaping @Sendable (RunProject, Settings) async throws -> Void) async throws {
-        try await RunProject.with(.postgres, workerConcurrency: 0) { project in try await body(project, project.fixture.settings) }
+        try await RunProject.with(.postgres, workerConcurrency: 0, adjust: { ($0.rateLimitPerUser, $0.rateLimitPerToken) = (100_000, 100_000) }) {
+            project in try await body(project, project.fixture.settings)
+        }
     }
 
     static func count(_ sql: String, _ project: RunProject) async throws -> Int {
