@@ -122,6 +122,9 @@ class Console:
         self.errors.append(f"console: {message.text}")
 
     def request_failed(self, request):
+        # The browser drops its own favicon fetch when a navigation starts meanwhile: not the page's error.
+        if "/favicon." in request.url and "ERR_ABORTED" in (request.failure or ""):
+            return
         if self.expected_aborts and "ERR_ABORTED" in (request.failure or ""):
             self.expected_aborts -= 1
             return
