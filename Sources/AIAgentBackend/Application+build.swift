@@ -128,18 +128,21 @@ struct AppServices: @unchecked Sendable {
     }
 
     func makeApplication() -> some ApplicationProtocol {
+        let connections = UnservedConnections()
         var app = Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [QuiesceGraceHandler()])),
+            server: connections.http1(configuration: .init(additionalChannelHandlers: [QuiesceGraceHandler()])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             logger: logger
         )
         app.addServices(
             DatabaseLifecycle(database: database), CacheLifecycle(cache: cache, redis: redis), invalidations, HasherLifecycle(hasher: hasher),
             HTTPClientLifecycle(client: gateway.httpClient), agentEgress, testingEgress, systemLogs)
-        // Added last, so stopped first: running jobs end or are released while the database is open.
+        // Added last, so stopped first once the HTTP server has: the connections it never took
+        // are served, and running jobs end or are released, while the database is open.
         if let jobWorker { app.addServices(jobWorker) }
         if let scheduler { app.addServices(scheduler) }
+        app.addServices(UnservedConnectionsLifecycle(connections: connections, logger: logger))
         let (settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs, vectorSearch) = (
             settings, logger, database, cache, hasher, jobWorker, scheduler, systemLogs, vectorSearch
         )

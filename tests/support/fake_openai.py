@@ -53,6 +53,9 @@ class FakeOpenAI(http.server.ThreadingHTTPServer):
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are separate writes: with Nagle's algorithm the body would wait
+            # for the client's delayed ACK (40 ms), which a real provider does not add.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
