@@ -44,11 +44,14 @@ let package = Package(
         ),
         // zlib, which the system already has: the console's assets are gzipped once at start.
         .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
+        // The exact vector search's dot products (C, for AVX2 and FMA chosen at run time).
+        .target(name: "VectorKernels"),
         .target(
             name: "AIAgentBackend",
             dependencies: [
                 "RedisClient",
                 "SystemZlib",
+                "VectorKernels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,6 +119,7 @@ let package = Package(
             dependencies: [
                 "AIAgentBackend",
                 "TestSupport",
+                "VectorKernels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -12,6 +12,12 @@ public final class DatabaseService: Sendable {
     public let url: DatabaseURL
     public let poolSize: Int
     let databases: Databases
+    /// A SQLite file's reading connections, one per core, for searches that take milliseconds
+    /// each (knowledge bases): WAL lets them read beside the one writing connection, which
+    /// then stays free for everything else, on threads of their own (SQLite's calls block a
+    /// thread: the writer's short queries do not queue behind long searches). Nil on
+    /// PostgreSQL (a pool already) and in memory.
+    private let readers: (databases: Databases, threads: NIOThreadPool)?
     let logger: Logger
 
     public init(settings: Settings, logger: Logger) throws {
@@ -26,10 +32,21 @@ public final class DatabaseService: Sendable {
             databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton.next())
             let storage: SQLiteConfiguration = if case .sqlite(let path) = settings.database { .file(path) } else { .memory }
             databases.use(.sqlite(storage, sqlLogLevel: sqlLogLevel), as: .sqlite)
+            if case .sqlite(let path) = settings.database {
+                // One connection per event loop of the group.
+                let threads = NIOThreadPool(numberOfThreads: System.coreCount)
+                threads.start()
+                let readers = Databases(threadPool: threads, on: MultiThreadedEventLoopGroup.singleton)
+                readers.use(.sqlite(.file(path), sqlLogLevel: sqlLogLevel), as: .sqlite)
+                self.readers = (readers, threads)
+            } else {
+                readers = nil
+            }
         case .postgres(let urlString):
             let group = MultiThreadedEventLoopGroup.singleton
             let loops = Array(group.makeIterator()).count
             self.poolSize = settings.databasePoolSize
+            readers = nil
             var configuration = try SQLPostgresConfiguration(url: urlString)
             configuration.coreConfiguration.options.connectTimeout = .seconds(5)
             databases = Databases(threadPool: .singleton, on: group)
@@ -55,6 +72,14 @@ public final class DatabaseService: Sendable {
     }
 
     var sql: any SQLDatabase { database as! any SQLDatabase }
+
+    /// For reads only: a SQLite file's reading connections, otherwise `sql`.
+    var readingSQL: any SQLDatabase {
+        guard let readers = readers?.databases, let reader = readers.database(logger: logger, on: readers.eventLoopGroup.any()) else {
+            return sql
+        }
+        return reader as! any SQLDatabase
+    }
 
     public var isPostgres: Bool { !url.isSQLite }
 
@@ -124,6 +149,10 @@ public final class DatabaseService: Sendable {
     }
 
     public func shutdown() async {
+        if let readers {
+            await readers.databases.shutdownAsync()
+            try? await readers.threads.shutdownGracefully()
+        }
         await databases.shutdownAsync()
     }
 }

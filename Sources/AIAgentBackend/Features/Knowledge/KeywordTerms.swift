@@ -19,17 +19,19 @@ enum KeywordTerms {
         return (joined(false, " "), joined(true, "\n"))
     }
 
-    /// FTS5 MATCH expressions for `query`, any term matching: on the word table its words of two
-    /// or more characters, on the `trigram` table its CJK trigrams; nil for a table with no term.
-    static func ftsQueries(_ query: String) -> (words: String?, cjk: String?) {
+    /// FTS5 terms of `query`, each once: for the word table its words of two or more
+    /// characters, for the `trigram` table its CJK trigrams.
+    static func ftsTerms(_ query: String) -> (words: [String], cjk: [String]) {
         let runs = runs(query)
         let words = runs.filter { !$0.isCJK && $0.scalars.count >= 2 }.map { String(String.UnicodeScalarView($0.scalars)) }
         let trigrams = runs.filter(\.isCJK).flatMap { grams($0.scalars, length: 3) }.filter { $0.unicodeScalars.count == 3 }
-        func match(_ terms: [String]) -> String? {
-            let unique = terms.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            return unique.isEmpty ? nil : unique.map { "\"\($0)\"" }.joined(separator: " OR ")
-        }
-        return (match(words), match(trigrams))
+        func unique(_ terms: [String]) -> [String] { terms.reduce(into: []) { if !$0.contains($1) { $0.append($1) } } }
+        return (unique(words), unique(trigrams))
+    }
+
+    /// An FTS5 MATCH expression matching any of `terms` (letters and digits only, so quoting is enough).
+    static func ftsMatch(_ terms: [String]) -> String {
+        terms.map { "\"\($0)\"" }.joined(separator: " OR ")
     }
 
     /// A tsquery for `query` matching any of its terms; nil when it has none.

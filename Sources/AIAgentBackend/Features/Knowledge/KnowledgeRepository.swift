@@ -243,26 +243,56 @@ struct KnowledgeRepository: Sendable {
             ).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "score", as: Double.self)) }
         }
         // A chunk matching in both tables (a query of English and Chinese) adds its scores.
-        let matches = KeywordTerms.ftsQueries(query)
+        let terms = KeywordTerms.ftsTerms(query)
         var scores: [UUID: Double] = [:]
-        for (table, match) in [(Self.wordTable, matches.words), (Self.cjkTable, matches.cjk)] {
-            guard let match else { continue }
-            // `rank` is bm25(), lower for better matches; ordering by it lets FTS5 rank as it
-            // reads, several times faster than ORDER BY bm25(…) (measured on 100,000 chunks).
-            let rows = try await database.sql.raw(
-                """
-                SELECT chunk_id, -rank AS score FROM \(ident: table)
-                WHERE \(ident: table) MATCH \(bind: match) AND knowledge_base_id = \(bind: baseID.uuidString)
-                ORDER BY rank LIMIT \(bind: limit)
-                """
-            ).all()
-            for row in rows {
-                guard let id = UUID(uuidString: try row.decode(column: "chunk_id", as: String.self)) else { continue }
-                scores[id, default: 0] += try row.decode(column: "score", as: Double.self)
-            }
+        for (table, terms) in [(Self.wordTable, terms.words), (Self.cjkTable, terms.cjk)] where !terms.isEmpty {
+            let telling = try await tellingTerms(terms, in: table)
+            var rows = try await ranked(telling, in: table, baseID: baseID, limit: limit)
+            // Fewer hits than asked: the chunks holding only the left-out terms come after them.
+            if telling.count < terms.count, rows.count < limit { rows = try await ranked(terms, in: table, baseID: baseID, limit: limit) }
+            for row in rows { scores[row.id, default: 0] += row.score }
         }
         return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.uuidString < $1.key.uuidString }.prefix(limit)
             .map { ($0.key, $0.value) }
+    }
+
+    /// One FTS5 table's best chunks of a base for any of `terms`, by bm25.
+    private func ranked(_ terms: [String], in table: String, baseID: UUID, limit: Int) async throws -> [(id: UUID, score: Double)] {
+        // `rank` is bm25(), lower for better matches; ordering by it lets FTS5 rank as it
+        // reads, several times faster than ORDER BY bm25(…) (measured on 100,000 chunks).
+        try await database.readingSQL.raw(
+            """
+            SELECT chunk_id, -rank AS score FROM \(ident: table)
+            WHERE \(ident: table) MATCH \(bind: KeywordTerms.ftsMatch(terms)) AND knowledge_base_id = \(bind: baseID.uuidString)
+            ORDER BY rank LIMIT \(bind: limit)
+            """
+        ).all().compactMap { row in
+            guard let id = UUID(uuidString: try row.decode(column: "chunk_id", as: String.self)) else { return nil }
+            return (id, try row.decode(column: "score", as: Double.self))
+        }
+    }
+
+    /// `terms` without those in half the table's rows or more, unless that leaves none. FTS5's
+    /// bm25 gives such a term (a stop word) an idf of 1e-6, clamping log((N - n + 0.5) / (n + 0.5))
+    /// at zero, so it changes no ranking, while ranking costs about a microsecond for every row a
+    /// term is in: most of a search's time when a query holds one. Counting a term's rows, up to
+    /// half the table, costs a few hundredths of that.
+    private func tellingTerms(_ terms: [String], in table: String) async throws -> [String] {
+        guard terms.count > 1 else { return terms }
+        let sql = database.readingSQL
+        let rows = try await sql.raw("SELECT count(*) AS n FROM \(ident: table + "_docsize")").first()?.decode(column: "n", as: Int.self) ?? 0
+        let half = (rows + 1) / 2
+        var telling: [String] = []
+        for term in terms {
+            let hits =
+                try await sql.raw(
+                    """
+                    SELECT count(*) AS n FROM (SELECT 1 FROM \(ident: table) WHERE \(ident: table) MATCH \(bind: KeywordTerms.ftsMatch([term])) LIMIT \(bind: half))
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
+            if hits < half { telling.append(term) }
+        }
+        return telling.isEmpty ? terms : telling
     }
 
     // MARK: - Index support

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VectorKernels
 
 /// How a knowledge base's vectors are searched. One backend serves the process; its name is
 /// logged at start and shown by `/health`.
@@ -135,49 +136,28 @@ package final class ExactVectorIndex: Sendable {
         }
     }
 
+    /// Rows in blocks whose scores (every query's) fit in the L1 cache, scored by the SIMD
+    /// kernel of `VectorKernels` (AVX2 and FMA where the CPU has them).
     private func scan(_ rows: Range<Int>, _ queries: [[Float]], limit: Int) -> [TopRows] {
         var best = queries.map { _ in TopRows(limit: limit) }
         let packed = queries.flatMap { $0 }
-        let width = dimension * MemoryLayout<Float>.size
-        matrix.withUnsafeBytes { matrix in
-            packed.withUnsafeBytes { queries in
-                for row in rows {
-                    let vector = matrix.baseAddress! + row * width
-                    for number in best.indices {
-                        best[number].offer(row, Self.dot(vector, queries.baseAddress! + number * width, count: dimension))
+        let block = max(1, 2048 / queries.count)
+        var scores = [Float](repeating: 0, count: block * queries.count)
+        matrix.withUnsafeBufferPointer { matrix in
+            packed.withUnsafeBufferPointer { packed in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    for start in stride(from: rows.lowerBound, to: rows.upperBound, by: block) {
+                        let count = min(block, rows.upperBound - start)
+                        vector_dot_rows(
+                            matrix.baseAddress! + start * dimension, count, dimension, packed.baseAddress!, queries.count, scores.baseAddress!)
+                        for offset in 0..<count {
+                            for number in best.indices { best[number].offer(start + offset, scores[offset * queries.count + number]) }
+                        }
                     }
                 }
             }
         }
         return best
-    }
-
-    /// Sixteen lanes at a time in four accumulators (independent additions keep the CPU busy),
-    /// the tail one by one. A multiply then an add, not `addProduct`: without FMA in the target
-    /// CPU baseline that becomes a call to `fmaf` per lane, ten times slower.
-    static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
-        var sums = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-        func product(_ offset: Int) -> SIMD16<Float> {
-            a.loadUnaligned(fromByteOffset: offset * 4, as: SIMD16<Float>.self) * b.loadUnaligned(fromByteOffset: offset * 4, as: SIMD16<Float>.self)
-        }
-        var offset = 0
-        while offset + 64 <= count {
-            sums.0 += product(offset)
-            sums.1 += product(offset + 16)
-            sums.2 += product(offset + 32)
-            sums.3 += product(offset + 48)
-            offset += 64
-        }
-        while offset + 16 <= count {
-            sums.0 += product(offset)
-            offset += 16
-        }
-        var sum = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
-        while offset < count {
-            sum += a.load(fromByteOffset: offset * 4, as: Float.self) * b.load(fromByteOffset: offset * 4, as: Float.self)
-            offset += 1
-        }
-        return sum
     }
 }
 

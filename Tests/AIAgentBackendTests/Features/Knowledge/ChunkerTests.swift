@@ -86,12 +86,13 @@ import Testing
 
     @Test func keywordTermsCutChineseIntoBigramsAndTrigrams() {
         #expect(KeywordTerms.terms("Vector search 向量检索!") == ["vector", "search", "向量", "量检", "检索"])
-        let queries = KeywordTerms.ftsQueries("Vector DB a 向量检索 的")
-        #expect(queries.words == "\"vector\" OR \"db\"")
-        #expect(queries.cjk == "\"向量检\" OR \"量检索\"")
+        let terms = KeywordTerms.ftsTerms("Vector DB a 向量检索 的 vector")
+        #expect(terms.words == ["vector", "db"])
+        #expect(terms.cjk == ["向量检", "量检索"])
+        #expect(KeywordTerms.ftsMatch(terms.words) == "\"vector\" OR \"db\"")
         #expect(KeywordTerms.tsQuery("a b a") == "'a' | 'b'")
-        let none = KeywordTerms.ftsQueries("a 的")
-        #expect(none.words == nil && none.cjk == nil)
+        let none = KeywordTerms.ftsTerms("a 的")
+        #expect(none.words.isEmpty && none.cjk.isEmpty)
         let texts = KeywordTerms.ftsTexts("Hybrid search: 混合检索，向量。Done!")
         #expect(texts.words == "hybrid search done")
         #expect(texts.cjk == "混合检索\n向量")

@@ -209,6 +209,33 @@ import Testing
         }
     }
 
+    /// A term in half the rows or more ("the" here) is left out of the full-text query, which
+    /// bm25 gives it no weight in; the chunks holding only it still come after the others.
+    @Test(arguments: DatabaseKind.allCases)
+    func aStopWordChangesNoRankingAndLosesNoHit(_ kind: DatabaseKind) async throws {
+        try await withServices(try await knowledgeSettings(kind)) { _, client in
+            let token = try await client.login().accessToken
+            let base = try await client.createKnowledgeBase(["name": "Stop words"], token: token)
+            let texts = [
+                "the harbour opens at dawn", "the alpha team meets the alpha crew", "the market sells fish", "the alpha signal fades",
+                "the bridge closes at night", "quiet streets",
+            ]
+            for (number, text) in texts.enumerated() {
+                let id = try await client.addDocument(text, filename: "note-\(number).txt", to: base, token: token)
+                #expect(try await client.waitForDocument(id, in: base, token: token)["status"]?.string == "ready")
+            }
+            func names(_ query: String, topK: Int) async throws -> [String] {
+                let results = try await client.search(base, ["query": query, "mode": "keyword", "top_k": topK], token: token)
+                return results["items"]?.array?.compactMap { $0["document_name"]?.string } ?? []
+            }
+            #expect(try await names("the alpha", topK: 2) == ["note-1.txt", "note-3.txt"])
+            let all = try await names("the alpha", topK: 10)
+            #expect(all.prefix(2) == ["note-1.txt", "note-3.txt"])
+            #expect(Set(all.dropFirst(2)) == ["note-0.txt", "note-2.txt", "note-4.txt"])
+            #expect(try await names("the", topK: 10).count == 5)
+        }
+    }
+
     @Test func documentsAreFetchedWithinTheTestingAllowlist() async throws {
         var settings = try await knowledgeSettings(.sqlite)
         settings.testingAllowedHosts = ["127.0.0.1"]

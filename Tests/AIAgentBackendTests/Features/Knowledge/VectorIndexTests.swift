@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AIAgentBackend
+import VectorKernels
 
 @Suite struct VectorIndexTests {
     /// Small integers, so that every order of summing gives the same exact result.
@@ -8,13 +9,21 @@ import Testing
         (0..<count).map { Float(($0 * seed) % 7 - 3) }
     }
 
-    @Test(arguments: [1, 15, 16, 17, 63, 64, 65, 100, 768, 1000])
-    func dotMatchesAPlainSumForEveryLength(count: Int) {
-        let a = Self.vector(count, seed: 3)
-        let b = Self.vector(count, seed: 5)
-        let expected = zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-        let dot = a.withUnsafeBytes { a in b.withUnsafeBytes { b in ExactVectorIndex.dot(a.baseAddress!, b.baseAddress!, count: count) } }
-        #expect(dot == expected)
+    /// Every tile shape of the kernel (rows and queries in fours, and the ones left over) and
+    /// every tail length, on both code paths (AVX2 and FMA where the CPU has them, portable C).
+    @Test(arguments: [1, 7, 8, 9, 15, 16, 17, 64, 65, 768, 1000])
+    func dotProductsMatchAPlainSumForEveryLength(dimension: Int) {
+        for (rowCount, queryCount) in [(1, 1), (3, 1), (4, 4), (5, 3), (9, 7), (8, 9)] {
+            let rows = (0..<rowCount).map { Self.vector(dimension, seed: 3 + $0) }
+            let queries = (0..<queryCount).map { Self.vector(dimension, seed: 11 + $0) }
+            let expected = rows.flatMap { row in queries.map { query in zip(row, query).reduce(Float(0)) { $0 + $1.0 * $1.1 } } }
+            let (matrix, packed) = (rows.flatMap { $0 }, queries.flatMap { $0 })
+            for kernel in [vector_dot_rows, vector_dot_rows_portable] {
+                var scores = [Float](repeating: .nan, count: rowCount * queryCount)
+                kernel(matrix, rowCount, dimension, packed, queryCount, &scores)
+                #expect(scores == expected, "\(rowCount) rows × \(queryCount) queries")
+            }
+        }
     }
 
     @Test func nearestReturnsTheBestRowsFirstAndSkipsOtherDimensions() {
