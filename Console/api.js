@@ -82,19 +82,35 @@ export function query(params) {
 }
 
 // POSTs `body` and calls `onEvent(name, data)` for each server-sent event as it arrives.
+// A raw fetch of an API path with the access token (`init.headers` added), sent once more
+// after a refresh when the token had expired: for answers that are not plain JSON.
+export async function authorized(path, init = {}) {
+  const send = () => fetch(`/api/v1${path}`, { ...init, headers: { ...init.headers, ...headers(false) } });
+  const response = await send();
+  return response.status === 401 && (await refresh()) === true ? send() : response;
+}
+
+// Saves an API answer as a file (a plain link could not send the access token).
+export async function download(path, filename) {
+  const response = await authorized(path);
+  if (!response.ok) throw new APIError(response.status, await response.json().catch(() => null));
+  const url = URL.createObjectURL(await response.blob());
+  const anchor = Object.assign(document.createElement("a"), { href: url, download: filename, hidden: true });
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export async function stream(path, body, onEvent, signal) {
-  let response = await fetch(`/api/v1${path}`, { method: "POST", headers: headers(true), body: JSON.stringify(body), signal });
-  if (response.status === 401 && (await refresh()) === true) {
-    response = await fetch(`/api/v1${path}`, { method: "POST", headers: headers(true), body: JSON.stringify(body), signal });
-  }
+  const response = await authorized(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   if (!response.ok) await parse(response);
   await readEvents(response, onEvent);
 }
 
 // GETs a server-sent event stream (the system log tail).
 export async function follow(path, onEvent, signal) {
-  let response = await fetch(`/api/v1${path}`, { headers: headers(false), signal });
-  if (response.status === 401 && (await refresh()) === true) response = await fetch(`/api/v1${path}`, { headers: headers(false), signal });
+  const response = await authorized(path, { signal });
   if (!response.ok) await parse(response);
   await readEvents(response, onEvent);
 }

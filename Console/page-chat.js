@@ -143,15 +143,8 @@ export async function chat(container) {
     draw();
   }
 
-  // The export needs the token, so it is fetched and handed over as a file.
-  async function exportSession() {
-    const response = await fetch(`/api/v1/chat/sessions/${state.current.id}/export?format=markdown`, { headers: { Authorization: `Bearer ${api.currentToken()}` } });
-    const url = URL.createObjectURL(await response.blob());
-    const link = h("a", { href: url, download: `${state.current.title}.md` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  function exportSession() {
+    api.download(`/chat/sessions/${state.current.id}/export?format=markdown`, `${state.current.title}.md`).catch((error) => toast(error.message, "error"));
   }
 
   mount(container, h("h1", {}, t("menu./ai/chat")), h("div", { class: "chat" },

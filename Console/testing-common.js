@@ -1,5 +1,5 @@
 // Pieces the API-testing pages share: the project page's frame and tabs, status badges,
-// authorised downloads, copying, every page of a list, and a JSON view whose values can be
+// copying, every page of a list, and a JSON view whose values can be
 // picked (each knows its JSONPath).
 import * as api from "./api.js";
 import { h, mount, toast } from "./dom.js";
@@ -50,19 +50,6 @@ export async function allItems(path, limit = 10_000) {
   return [first, ...rest].flatMap((page) => page.items);
 }
 
-// Downloads an API answer that needs the access token (a plain link cannot send it).
-export async function download(path, filename) {
-  let response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${api.currentToken()}` } });
-  if (response.status === 401 && (await api.refresh()) === true) response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${api.currentToken()}` } });
-  if (!response.ok) throw new api.APIError(response.status, await response.json().catch(() => null));
-  const url = URL.createObjectURL(await response.blob());
-  const anchor = h("a", { href: url, download: filename, hidden: true });
-  document.body.append(anchor);
-  anchor.click();
-  anchor.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
@@ -111,9 +98,7 @@ export function emptyNote(text) { return h("p", { class: "empty" }, text); }
 
 // Sends a body that is not JSON (a CSV upload) with the access token; answers the JSON reply.
 export async function sendText(method, path, text, contentType) {
-  const call = () => fetch(`/api/v1${path}`, { method, headers: { Authorization: `Bearer ${api.currentToken()}`, "Content-Type": contentType }, body: text });
-  let response = await call();
-  if (response.status === 401 && (await api.refresh()) === true) response = await call();
+  const response = await api.authorized(path, { method, headers: { "Content-Type": contentType }, body: text });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new api.APIError(response.status, body);
   return body;

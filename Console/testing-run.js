@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { dialog, formatDate, formatNumber, h, mount, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { allItems, copyText, download, emptyNote, link, pretty, projectFrame, projectPath, statusBadge } from "./testing-common.js";
+import { allItems, copyText, emptyNote, link, pretty, projectFrame, projectPath, statusBadge } from "./testing-common.js";
 import { fieldMessage } from "./ui.js";
 
 const FINISHED = ["passed", "failed", "error", "cancelled"];
@@ -189,7 +189,7 @@ export async function runPage(container, { runID, can }) {
   baseline.addEventListener("change", () => baseline.value && compare(baseline.value));
   for (const control of [failedOnly, tag]) control.addEventListener("change", () => list.set(visible()));
   const downloads = ["junit", "html", "json"].map((format) => h("button", { type: "button", "data-format": format,
-    onclick: () => download(`/runs/${runID}/report?format=${format}`, `run-${runID.slice(0, 8)}.${format === "junit" ? "xml" : format}`).catch((error) => toast(error.message, "error")) },
+    onclick: () => api.download(`/runs/${runID}/report?format=${format}`, `run-${runID.slice(0, 8)}.${format === "junit" ? "xml" : format}`).catch((error) => toast(error.message, "error")) },
   t(`testing.download.${format}`)));
 
   mount(container,

@@ -57,6 +57,12 @@ __attribute__((target("avx2,fma"))) static void dot_rows_avx2(const float *matri
         for (; query < query_count; query++) tile_avx2(matrix, row, 1, dimension, queries, query, 1, query_count, scores);
     }
 }
+
+/// Whether this CPU has AVX2 and FMA.
+static int use_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 #endif
 
 /// Eight partial sums per dot product, which the compiler turns into SIMD on any target.
@@ -77,19 +83,10 @@ void vector_dot_rows_portable(const float *matrix, size_t row_count, size_t dime
     }
 }
 
-int vector_kernels_use_avx2(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
-
 void vector_dot_rows(const float *matrix, size_t row_count, size_t dimension, const float *queries, size_t query_count,
                      float *scores) {
 #if defined(__x86_64__)
-    if (vector_kernels_use_avx2()) {
+    if (use_avx2()) {
         dot_rows_avx2(matrix, row_count, dimension, queries, query_count, scores);
         return;
     }

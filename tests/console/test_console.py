@@ -231,6 +231,13 @@ def test_chat_streams_progressively_stops_and_regenerates(console, api, fake):
     expect(last.locator(".message-note")).to_contain_text("Partial answer")
     expect(last.locator(".message-body")).to_have_text("Half an answer")
 
+    # The export is fetched with the access token and saved as a Markdown file.
+    with console.page.expect_download() as download:
+        console.page.get_by_role("button", name="Export").click()
+    assert download.value.suggested_filename.endswith(".md")
+    exported = open(download.value.path(), encoding="utf-8").read()
+    assert "gated question" in exported and "First part, then the rest." in exported, exported[:500]
+
 
 def test_model_output_never_runs_script(console, api, fake):
     create_model(api, fake, "xss-model")

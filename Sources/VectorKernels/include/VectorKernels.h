@@ -13,7 +13,4 @@ void vector_dot_rows(const float *matrix, size_t row_count, size_t dimension, co
 void vector_dot_rows_portable(const float *matrix, size_t row_count, size_t dimension, const float *queries,
                               size_t query_count, float *scores);
 
-/// Whether `vector_dot_rows` runs its AVX2 and FMA kernel on this CPU.
-int vector_kernels_use_avx2(void);
-
 #endif

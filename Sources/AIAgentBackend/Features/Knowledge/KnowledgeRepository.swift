@@ -276,9 +276,11 @@ struct KnowledgeRepository: Sendable {
     /// bm25 gives such a term (a stop word) an idf of 1e-6, clamping log((N - n + 0.5) / (n + 0.5))
     /// at zero, so it changes no ranking, while ranking costs about a microsecond for every row a
     /// term is in: most of a search's time when a query holds one. Counting a term's rows, up to
-    /// half the table, costs a few hundredths of that.
+    /// half the table, costs a few hundredths of that; a query of more than `maxCountedTerms`
+    /// terms (a long chat message grounding its answer) is searched as it is, one count per term
+    /// being no longer cheap.
     private func tellingTerms(_ terms: [String], in table: String) async throws -> [String] {
-        guard terms.count > 1 else { return terms }
+        guard terms.count > 1, terms.count <= Self.maxCountedTerms else { return terms }
         let sql = database.readingSQL
         let rows = try await sql.raw("SELECT count(*) AS n FROM \(ident: table + "_docsize")").first()?.decode(column: "n", as: Int.self) ?? 0
         let half = (rows + 1) / 2
@@ -294,6 +296,8 @@ struct KnowledgeRepository: Sendable {
         }
         return telling.isEmpty ? terms : telling
     }
+
+    static let maxCountedTerms = 16
 
     // MARK: - Index support
 
